@@ -1,0 +1,1 @@
+"""HTTP layer: one FastAPI router per resource, with its pydantic schemas beside it."""

@@ -1,0 +1,1 @@
+"""Equiwait service wiring: settings, database, services, CLI and the ASGI app."""

@@ -1,0 +1,1 @@
+"""Pure numpy scoring core: rule documents, vectorised scorer, explanations, simulator."""
