@@ -199,9 +199,10 @@ def generate_ptl(
 ) -> dict[str, Column]:
     """A synthetic PTL of ``rows`` open pathways at ``census_date``, keyed by canonical column.
 
-    The same arguments always give the same arrays. About one pathway in six belongs to a
-    patient who has another open pathway (same NHS number, birth date, sex, ethnicity, LSOA and
-    flags), as on real lists; NHS numbers are unique per patient. ``imd_lsoas`` is an
+    The same arguments always give the same arrays. As on real lists, some patients hold more
+    than one open pathway (about 1.19 pathways per patient, so roughly 30% of rows share their
+    NHS number, birth date, sex, ethnicity, LSOA and inclusion groups with another row); NHS
+    numbers are unique per patient, not per row. ``imd_lsoas`` is an
     ``(lsoa_codes, deciles)`` pair to draw areas from, defaulting to the shipped IoD 2019 lookup.
     """
     if rows < 0:
