@@ -118,8 +118,8 @@ def write_ptl_csv(
     """Write ``columns`` as an interchange-format CSV (UTF-8, no BOM, ``\\n`` line ends).
 
     Canonical columns come first in the documented order, then any other keys as given (so a
-    test can add an extra column). ``progress`` receives the number of rows just written after
-    each chunk (fits ``tqdm.update``). Returns the number of data rows written.
+    test can add an extra column). ``progress`` receives the total number of data rows written
+    so far after each chunk. Returns the number of data rows written.
     """
     names = [c for c in CANONICAL_COLUMNS if c in columns]
     names += [c for c in columns if c not in CANONICAL_COLUMNS]
@@ -136,5 +136,5 @@ def write_ptl_csv(
             cells = [_cells(np.asarray(columns[name][start:stop]), uk) for name in names]
             writer.writerows(zip(*cells, strict=True))
             if progress is not None:
-                progress(stop - start)
+                progress(stop)
     return total

@@ -39,10 +39,10 @@ def test_paths_binary_and_text_streams_get_the_same_utf8_text(tmp_path: Path) ->
     assert "\r" not in text.getvalue()
 
 
-def test_progress_reports_rows_per_chunk() -> None:
+def test_progress_reports_rows_written_so_far() -> None:
     seen: list[int] = []
     write_ptl_csv(io.StringIO(), _columns(250), progress=seen.append, chunk_rows=100)
-    assert seen == [100, 100, 50]
+    assert seen == [100, 200, 250]
 
 
 def test_empty_cells_and_uk_dates() -> None:
