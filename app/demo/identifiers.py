@@ -59,6 +59,8 @@ def pathway_ids(
     ids are unique, at most 14 characters, and older pathways carry lower numbers.
     """
     count = clock_start.size
+    if not count:  # np.strings.zfill cannot size an empty array
+        return np.empty(0, dtype=f"U{len(provider_code) + PATHWAY_ID_DIGITS}")
     gaps = rng.integers(1, 40, size=count, dtype=np.int64)
     sequence = 1_000_000 + np.cumsum(gaps)
     if count and int(sequence[-1]) >= 10**PATHWAY_ID_DIGITS:
