@@ -40,9 +40,15 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     max_json_entries: int = Field(default=50_000, ge=1)
+    max_reported_errors: int = Field(default=10_000, ge=1)
     default_page_size: int = Field(default=100, ge=1, le=10_000)
     max_page_size: int = Field(default=5_000, ge=1, le=100_000)
     log_level: str = "INFO"
+    imd_edition: str = Field(
+        default="iod2019",
+        description="IMD edition used to look deciles up from LSOA codes (iod2019: 2011 LSOAs; "
+        "iod2025: 2021 LSOAs, once loaded with `equiwait load-imd`).",
+    )
     development_secret_file: Path = Path("var/secret_key")
 
     @model_validator(mode="after")

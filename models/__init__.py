@@ -1,5 +1,28 @@
 """SQLAlchemy 2 tables. Importing this package registers every table on ``Base.metadata``."""
 
+from models.audit import AuditEvent
 from models.base import Base
+from models.ptl import PtlEntry, UploadBatch
+from models.reference import (
+    ClinicalArea,
+    EthnicCategory,
+    ImdEdition,
+    ImdLsoa,
+    InclusionGroup,
+    PriorityCode,
+    TreatmentFunction,
+)
 
-__all__ = ["Base"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ClinicalArea",
+    "EthnicCategory",
+    "ImdEdition",
+    "ImdLsoa",
+    "InclusionGroup",
+    "PriorityCode",
+    "PtlEntry",
+    "TreatmentFunction",
+    "UploadBatch",
+]

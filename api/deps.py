@@ -1,0 +1,89 @@
+"""Typed dependencies shared by every router: settings, database session, caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.database import session_factory
+from app.security import InvalidTokenError, Principal, Role, decode_token
+from app.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from `equiwait token`")
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """One session per request, committed once when the handler succeeds."""
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller named by the bearer token; 401 when absent or invalid."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="bearer token required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    try:
+        return decode_token(credentials.credentials, settings.secret)
+    except InvalidTokenError as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"invalid token: {exc}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from exc
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting callers holding any of ``roles`` (403 otherwise)."""
+    allowed = ", ".join(role.value for role in roles)
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any(*roles):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"requires role: {allowed}")
+        return principal
+
+    return dependency
+
+
+Uploader = Annotated[Principal, Depends(require_roles(Role.SCHEDULER, Role.ADMIN))]
+AnyReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.SCHEDULER, Role.CLINICIAN, Role.AUDITOR, Role.ADMIN)),
+]

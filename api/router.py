@@ -1,0 +1,9 @@
+"""All versioned routes under ``/api/v1``."""
+
+from fastapi import APIRouter
+
+from api.routes import ptl, reference
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(ptl.router)
+api_router.include_router(reference.router)

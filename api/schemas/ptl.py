@@ -1,0 +1,143 @@
+"""Schemas of the PTL resource: uploads (batches) and entries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+UploadMode = Literal["replace", "upsert"]
+
+
+class UploadWarning(BaseModel):
+    """A non-blocking finding about an upload (e.g. ethnicity not stated)."""
+
+    code: str
+    message: str
+    count: int
+    rows: list[int] = Field(description="First few row numbers concerned (header = row 1).")
+
+
+class UploadBatchOut(BaseModel):
+    """One ingestion request and what it changed."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source: Literal["csv", "json"]
+    mode: UploadMode
+    filename: str | None
+    checksum_sha256: str
+    submitted_by: str
+    submitted_at: datetime
+    completed_at: datetime | None
+    outcome: Literal["succeeded", "rejected"]
+    provider_codes: list[str]
+    rows_received: int
+    inserted: int
+    updated: int
+    closed: int
+    error_count: int
+    warnings: list[UploadWarning]
+
+
+class PtlRecordIn(BaseModel):
+    """One PTL record sent as JSON; the same fields and rules as a CSV row.
+
+    Values are checked by the same validator as CSV uploads, so errors come back in the same
+    ``{"errors": [{row, field, value, message}]}`` shape (``row`` = 1-based position in
+    ``entries``). Unknown fields are ignored and reported as a warning.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "pathway_id": "RZZ000000123",
+                "nhs_number": "9990000018",
+                "provider_code": "RZZ",
+                "treatment_function_code": "110",
+                "pathway_stage": "admitted",
+                "priority_code": "P3",
+                "rtt_clock_start": "2026-03-02",
+                "date_of_birth": "1961-07-14",
+                "sex": "2",
+                "ethnic_category": "A",
+                "lsoa_code": "E01009686",
+                "inclusion_groups": "learning_disability",
+                "clinical_areas": "hypertension;diabetes",
+            }
+        },
+    )
+
+    pathway_id: str | None = None
+    nhs_number: str | None = None
+    provider_code: str | None = None
+    treatment_function_code: str | int | None = None
+    pathway_stage: str | None = None
+    priority_code: str | None = None
+    rtt_clock_start: str | None = None
+    date_of_birth: str | None = None
+    sex: str | int | None = None
+    ethnic_category: str | int | None = None
+    lsoa_code: str | None = None
+    imd_decile: str | int | None = None
+    inclusion_groups: str | list[str] | None = None
+    clinical_areas: str | list[str] | None = None
+    site_code: str | None = None
+    priority_set_date: str | None = None
+    procedure_code: str | None = None
+    last_validated_date: str | None = None
+    rtt_status: str | int | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        """Plain strings keyed by field name, lists joined with ``;`` as in the CSV."""
+        record: dict[str, Any] = {}
+        for key, value in self.model_dump(exclude_none=True).items():
+            record[key] = ";".join(value) if isinstance(value, list) else str(value)
+        return record
+
+
+class EntriesIn(BaseModel):
+    """PTL records pushed as JSON."""
+
+    mode: UploadMode = Field(
+        default="upsert",
+        description="`upsert` (default here) adds or updates; `replace` also closes the "
+        "provider's open pathways missing from `entries`.",
+    )
+    entries: list[PtlRecordIn] = Field(min_length=1)
+
+
+class PtlEntryOut(BaseModel):
+    """A stored PTL entry. ``nhs_number`` is masked unless the caller's role needs it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    provider_code: str
+    pathway_id: str
+    nhs_number: str
+    treatment_function_code: str
+    pathway_stage: str
+    priority_code: str
+    rtt_clock_start: date
+    date_of_birth: date | None
+    sex: str | None
+    ethnic_category: str
+    lsoa_code: str | None
+    imd_decile: int | None = Field(description="1 = most deprived; null = IMD unknown.")
+    imd_source: str
+    imd_edition: str | None
+    inclusion_groups: list[str]
+    clinical_areas: list[str]
+    site_code: str | None
+    priority_set_date: date | None
+    procedure_code: str | None
+    last_validated_date: date | None
+    rtt_status: str | None
+    is_open: bool
+    closed_at: datetime | None
+    first_batch_id: int
+    last_batch_id: int
+    updated_at: datetime

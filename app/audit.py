@@ -1,0 +1,141 @@
+"""Append-only audit log with a SHA-256 hash chain.
+
+Each event stores the hash of the previous one, and its own hash covers every stored field,
+so altering, removing or inserting a record breaks the chain at that point. Events are written
+in the same transaction as the change they record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from models import AuditEvent
+from models.base import utcnow
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_KEY = 0x45515749  # "EQWI": serialises appends on PostgreSQL
+
+
+class AuditKind(StrEnum):
+    """Every kind of event the service records (one place for the vocabulary)."""
+
+    PTL_UPLOAD = "ptl.upload"
+    PTL_UPLOAD_REJECTED = "ptl.upload_rejected"
+    IMD_LOADED = "reference.imd_loaded"
+    RULES_DRAFT_CREATED = "rules.draft_created"
+    RULES_DRAFT_UPDATED = "rules.draft_updated"
+    RULES_PUBLISHED = "rules.published"
+    RANKING_RUN = "ranking.run"
+    OVERRIDE_CREATED = "override.created"
+    OVERRIDE_REVOKED = "override.revoked"
+    RATIONALE_ACCESSED = "rationale.accessed"
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    payload = {
+        "id": event.id,
+        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "kind": event.kind,
+        "provider_code": event.provider_code,
+        "treatment_function_code": event.treatment_function_code,
+        "pathway_id": event.pathway_id,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """The hash an event must carry given its content and its predecessor's hash."""
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def record_event(
+    session: Session,
+    actor: str,
+    kind: AuditKind,
+    *,
+    details: dict[str, Any] | None = None,
+    provider_code: str | None = None,
+    treatment_function_code: str | None = None,
+    pathway_id: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+    occurred_at: datetime | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction (never commits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    now = occurred_at or utcnow()
+    event = AuditEvent(
+        id=(last.id + 1) if last else 1,
+        occurred_at=now,
+        actor=actor,
+        kind=kind.value,
+        provider_code=provider_code,
+        treatment_function_code=treatment_function_code,
+        pathway_id=pathway_id,
+        subject_type=subject_type,
+        subject_id=None if subject_id is None else str(subject_id),
+        details=json.loads(json.dumps(details or {}, default=str)),
+        prev_hash=last.hash if last else GENESIS_HASH,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Outcome of re-walking the chain."""
+
+    valid: bool
+    events_checked: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
+    """Recompute every hash in id order and report the first broken link."""
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    checked = 0
+    after = 0
+    while True:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.id > after)
+            .order_by(AuditEvent.id)
+            .limit(batch_size)
+        ).all()
+        if not events:
+            return ChainReport(valid=True, events_checked=checked)
+        for event in events:
+            if event.id != expected_id:
+                return ChainReport(False, checked, event.id, f"event {expected_id} is missing")
+            if event.prev_hash != expected_prev:
+                return ChainReport(False, checked, event.id, "previous-hash link does not match")
+            if event_hash(event) != event.hash:
+                return ChainReport(
+                    False, checked, event.id, "record content does not match its hash"
+                )
+            expected_prev = event.hash
+            expected_id += 1
+            checked += 1
+        after = events[-1].id
+        session.expunge_all()

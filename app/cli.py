@@ -1,0 +1,169 @@
+"""The ``equiwait`` command: migrate, serve, token, load-imd, generate-demo, ingest."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.security import Role
+from app.settings import Settings, get_settings
+
+cli = typer.Typer(
+    name="equiwait",
+    help="Equiwait: waiting-list equity prioritisation for NHS elective care.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        messages = "; ".join(str(err["msg"]) for err in exc.errors())
+        raise _fail(f"invalid settings: {messages}", 2) from exc
+
+
+@cli.command()
+def migrate(
+    skip_imd: Annotated[
+        bool, typer.Option("--skip-imd", help="Do not load the shipped IoD 2019 lookup.")
+    ] = False,
+) -> None:
+    """Apply database migrations, load reference lists and (once) the default IMD lookup."""
+    from app.bootstrap import prepare_database
+    from app.database import build_engine
+
+    settings = _settings()
+    engine = build_engine(settings.database_url)
+    try:
+        report = prepare_database(engine, load_default_imd=not skip_imd, show_progress=True)
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        engine.dispose()
+    typer.echo(report, err=True)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (``app.main:app``) with uvicorn."""
+    import uvicorn
+
+    _settings()
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@cli.command()
+def token(
+    role: Annotated[list[Role], typer.Option("--role", help="Role to grant (repeatable).")],
+    subject: Annotated[str, typer.Option("--subject", help="Who the token is for.")],
+    ttl_minutes: Annotated[
+        int | None, typer.Option("--ttl-minutes", help="Lifetime (default from settings).")
+    ] = None,
+) -> None:
+    """Print a signed bearer token (the token alone on stdout)."""
+    from app.security import create_token
+
+    settings = _settings()
+    ttl = timedelta(minutes=ttl_minutes or settings.token_ttl_minutes)
+    try:
+        value = create_token(subject, list(role), settings.secret, ttl)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    sys.stdout.write(value + "\n")
+
+
+@cli.command("load-imd")
+def load_imd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Official IoD 'scores, ranks and deciles' CSV (.csv or .csv.gz)."),
+    ] = None,
+    edition: Annotated[
+        str, typer.Option(help="Edition code, e.g. iod2019 (2011 LSOAs) or iod2025 (2021 LSOAs).")
+    ] = "iod2019",
+    replace: Annotated[bool, typer.Option(help="Replace an edition already loaded.")] = False,
+) -> None:
+    """Load an English Indices of Deprivation lookup (default: the shipped IoD 2019 file)."""
+    from app.database import build_engine, session_scope
+    from app.imd_loader import ImdLoadError, load_imd_file
+    from app.reference_data import DEFAULT_IMD_FILE
+
+    settings = _settings()
+    path = file or DEFAULT_IMD_FILE
+    if not path.exists():
+        raise _fail(f"file not found: {path}")
+    engine = build_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            count = load_imd_file(session, path, edition, replace=replace, show_progress=True)
+    except ImdLoadError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"loaded {count:,} LSOAs into IMD edition {edition}", err=True)
+
+
+@cli.command("generate-demo")
+def generate_demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")] = Path(
+        "var/demo_ptl.csv"
+    ),
+    rows: Annotated[int, typer.Option(min=1, help="Number of PTL entries.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 20261123,
+    provider: Annotated[str, typer.Option(help="Provider ODS code.")] = "RZZ",
+    census_date: Annotated[
+        str | None, typer.Option(help="Census date YYYY-MM-DD (default today).")
+    ] = None,
+    bad_output: Annotated[
+        Path | None, typer.Option(help="Also write the deliberately messy test file here.")
+    ] = None,
+) -> None:
+    """Write a deterministic synthetic PTL (999-range NHS numbers, real LSOA codes)."""
+    from tqdm import tqdm
+
+    from app.demo import generate_ptl, write_bad_csv, write_ptl_csv
+
+    try:
+        census = date.fromisoformat(census_date) if census_date else date.today()
+    except ValueError as exc:
+        raise _fail(f"--census-date must be YYYY-MM-DD: {census_date}", 2) from exc
+    output.parent.mkdir(parents=True, exist_ok=True)
+    columns = generate_ptl(rows, seed=seed, census_date=census, provider_code=provider)
+    with tqdm(total=rows, unit="rows", desc="writing", file=sys.stderr) as bar:
+        last = 0
+
+        def progress(written: int) -> None:
+            nonlocal last
+            bar.update(written - last)
+            last = written
+
+        write_ptl_csv(output, columns, progress=progress)
+    typer.echo(f"wrote {rows:,} synthetic entries to {output}", err=True)
+    if bad_output is not None:
+        bad_output.parent.mkdir(parents=True, exist_ok=True)
+        write_bad_csv(bad_output, seed=seed, census_date=census, provider_code=provider)
+        typer.echo(f"wrote messy test rows to {bad_output}", err=True)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()

@@ -1,0 +1,165 @@
+"""Bulk persistence of a validated PTL: staging table, one upsert, one closing update.
+
+No ORM object per row: rows go into a temporary staging table (PostgreSQL ``COPY``, SQLite
+``executemany`` in chunks), then set-based SQL inserts, updates and closes entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    bindparam,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from app.ingest.results import PTL_COLUMNS
+from models.base import UTCDateTime
+
+#: Columns stored per entry (the validator's typed output), in staging order.
+STORED_COLUMNS = PTL_COLUMNS
+DATE_COLUMNS = frozenset(
+    {"rtt_clock_start", "date_of_birth", "priority_set_date", "last_validated_date"}
+)
+#: Optional text columns stored as NULL when empty.
+NULLABLE_TEXT = frozenset(
+    {"sex", "lsoa_code", "imd_edition", "site_code", "procedure_code", "rtt_status"}
+)
+KEY = ("provider_code", "pathway_id")
+CHUNK_ROWS = 50_000
+
+_staging_metadata = MetaData()
+STAGING = Table(
+    "ptl_staging",
+    _staging_metadata,
+    *[
+        Column(
+            name,
+            Date if name in DATE_COLUMNS else SmallInteger if name == "imd_decile" else String,
+        )
+        for name in STORED_COLUMNS
+    ],
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    """What a batch changed."""
+
+    inserted: int
+    updated: int
+    closed: int
+
+
+def _column_values(name: str, values: Any) -> np.ndarray:
+    """One column as an object array of DB-ready values (None for missing)."""
+    array = np.asarray(values)
+    if name in DATE_COLUMNS:
+        missing = np.isnat(array.astype("datetime64[D]"))
+        out = np.datetime_as_string(array.astype("datetime64[D]"), unit="D").astype(object)
+        out[missing] = None
+        return out
+    if name == "imd_decile":
+        ints = array.astype(np.int64)
+        out = ints.astype(object)
+        out[ints <= 0] = None
+        return out
+    out = array.astype(object)
+    if name in NULLABLE_TEXT:
+        out[out == ""] = None
+    return out
+
+
+def _row_chunks(columns: Mapping[str, Any], n_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, n_rows, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n_rows)
+        parts = [_column_values(name, columns[name][start:stop]) for name in STORED_COLUMNS]
+        yield list(zip(*parts, strict=True))
+
+
+def _load_staging(connection: Connection, columns: Mapping[str, Any], n_rows: int) -> None:
+    connection.exec_driver_sql("DROP TABLE IF EXISTS ptl_staging")
+    STAGING.create(connection)
+    names = ", ".join(STORED_COLUMNS)
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY ptl_staging ({names}) FROM STDIN") as copy:
+            for chunk in _row_chunks(columns, n_rows):
+                for row in chunk:
+                    copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in STORED_COLUMNS)
+    sql = f"INSERT INTO ptl_staging ({names}) VALUES ({placeholders})"
+    for chunk in _row_chunks(columns, n_rows):
+        connection.exec_driver_sql(sql, chunk)
+
+
+def _upsert_sql() -> str:
+    names = ", ".join(STORED_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in STORED_COLUMNS if c not in KEY)
+    return (
+        f"INSERT INTO ptl_entries ({names}, is_open, closed_at, first_batch_id, last_batch_id, "
+        f"created_at, updated_at) "
+        f"SELECT {names}, true, NULL, :batch_id, :batch_id, :now, :now FROM ptl_staging WHERE true "
+        f"ON CONFLICT (provider_code, pathway_id) DO UPDATE SET {updates}, is_open = true, "
+        f"closed_at = NULL, last_batch_id = excluded.last_batch_id, "
+        f"updated_at = excluded.updated_at"
+    )
+
+
+_EXISTING_SQL = (
+    "SELECT count(*) FROM ptl_staging s JOIN ptl_entries e "
+    "ON e.provider_code = s.provider_code AND e.pathway_id = s.pathway_id"
+)
+_CLOSE_SQL = (
+    "UPDATE ptl_entries SET is_open = false, closed_at = :now, last_batch_id = :batch_id, "
+    "updated_at = :now WHERE is_open = true AND provider_code IN :providers AND NOT EXISTS ("
+    "SELECT 1 FROM ptl_staging s WHERE s.provider_code = ptl_entries.provider_code "
+    "AND s.pathway_id = ptl_entries.pathway_id)"
+)
+
+
+def store_entries(
+    session: Session,
+    columns: Mapping[str, Any],
+    n_rows: int,
+    *,
+    batch_id: int,
+    replace_providers: Sequence[str],
+    now: datetime,
+) -> StoreCounts:
+    """Insert or update every row; close open pathways of ``replace_providers`` not in the rows.
+
+    ``columns`` maps each name in :data:`STORED_COLUMNS` to an array of ``n_rows`` values.
+    Runs inside the caller's transaction, so a failure leaves nothing behind.
+    """
+    missing = [name for name in STORED_COLUMNS if name not in columns]
+    if missing:
+        raise ValueError(f"columns missing for storage: {', '.join(missing)}")
+    connection = session.connection()
+    _load_staging(connection, columns, n_rows)
+    existing = int(connection.exec_driver_sql(_EXISTING_SQL).scalar_one())
+    params = {"batch_id": batch_id, "now": now}
+    stamp = bindparam("now", type_=UTCDateTime())
+    connection.execute(text(_upsert_sql()).bindparams(stamp), params)
+    closed = 0
+    if replace_providers:
+        close = text(_CLOSE_SQL).bindparams(stamp, bindparam("providers", expanding=True))
+        result = connection.execute(close, {**params, "providers": list(replace_providers)})
+        closed = int(result.rowcount)
+    connection.exec_driver_sql("DROP TABLE ptl_staging")
+    return StoreCounts(inserted=n_rows - existing, updated=existing, closed=closed)

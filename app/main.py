@@ -1,0 +1,65 @@
+"""ASGI application factory; ``app.main:app`` is what uvicorn serves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.limits import BodySizeLimit
+from api.router import api_router
+from api.routes import health
+from api.routes.ptl import Rejected, rejected_handler
+from app.database import build_engine
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Equiwait scores and orders NHS elective waiting lists (PTLs) by clinical priority and wait,
+with specialty-specific equity weightings for deprivation, Core20PLUS5 membership and (where
+approved) ethnicity, while every patient keeps the constitutional standards.
+
+Every route under `/api/v1` needs a bearer token (`equiwait token --role ROLE --subject NAME`).
+Lists answer `{"items": [...], "next_cursor": ...}`: pass `next_cursor` back as `cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment by default)."""
+    settings = settings or get_settings()
+    engine = build_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title="Equiwait",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "health", "description": "Liveness and readiness probes."},
+            {"name": "ptl", "description": "Push and read patient tracking list entries."},
+            {"name": "reference", "description": "Reference data the PTL is checked against."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.include_router(health.router)
+    app.include_router(api_router)
+    app.add_exception_handler(Rejected, rejected_handler)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """Create ``app`` lazily so importing this module never needs settings."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,110 @@
+import csv
+import io
+
+from tests.api.ptl_files import demo_csv
+
+ENTRIES = "/api/v1/ptl/entries"
+
+
+def _records(rows=5, seed=11):
+    reader = csv.DictReader(io.StringIO(demo_csv(rows, seed=seed).decode()))
+    return [{k: v for k, v in row.items() if v != ""} for row in reader]
+
+
+def test_json_entries_are_upserted_by_default(client, auth):
+    records = _records(5)
+    response = client.post(ENTRIES, json={"entries": records}, headers=auth("admin"))
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    assert (batch["source"], batch["mode"], batch["inserted"]) == ("json", "upsert", 5)
+    again = client.post(ENTRIES, json={"entries": records[:2]}, headers=auth("admin")).json()
+    assert (again["inserted"], again["updated"], again["closed"]) == (0, 2, 0)
+
+
+def test_json_errors_name_the_position_and_field(client, auth):
+    records = _records(3)
+    records[1]["nhs_number"] = "9990000010"
+    records[2]["priority_code"] = "P9"
+    response = client.post(ENTRIES, json={"entries": records}, headers=auth("scheduler"))
+    assert response.status_code == 422
+    errors = {(e["row"], e["field"]) for e in response.json()["errors"]}
+    assert errors == {(2, "nhs_number"), (3, "priority_code")}
+    listed = client.get(ENTRIES, headers=auth("scheduler")).json()
+    assert listed["items"] == []
+
+
+def test_list_entries_pages_with_a_cursor(client, auth):
+    client.post(
+        "/api/v1/ptl/uploads",
+        files={"file": ("p.csv", demo_csv(250), "text/csv")},
+        headers=auth("scheduler"),
+    )
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = client.get(ENTRIES, params=params, headers=auth("scheduler")).json()
+        seen += [item["pathway_id"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 250
+
+
+def test_list_entries_filters(client, auth):
+    client.post(
+        "/api/v1/ptl/uploads",
+        files={"file": ("p.csv", demo_csv(200), "text/csv")},
+        headers=auth("scheduler"),
+    )
+    params = {"specialty": "110", "priority": "P3", "limit": 1000}
+    items = client.get(ENTRIES, params=params, headers=auth("scheduler")).json()["items"]
+    assert items
+    assert {(i["treatment_function_code"], i["priority_code"]) for i in items} == {("110", "P3")}
+
+
+def test_nhs_numbers_are_masked_for_roles_that_do_not_book(client, auth):
+    client.post(ENTRIES, json={"entries": _records(2)}, headers=auth("scheduler"))
+    full = client.get(ENTRIES, headers=auth("scheduler")).json()["items"][0]["nhs_number"]
+    masked = client.get(ENTRIES, headers=auth("clinician")).json()["items"][0]["nhs_number"]
+    assert full.isdigit() and len(full) == 10
+    assert masked == full[:3] + "*****" + full[-2:]
+
+
+def test_bad_cursor_is_400(client, auth):
+    response = client.get(ENTRIES, params={"cursor": "%%%"}, headers=auth("scheduler"))
+    assert response.status_code == 400
+
+
+def test_wlmds_named_file_loads_without_mapping(client, auth):
+    wlmds = {
+        "pathway_id": "PATIENT_PATHWAY_IDENTIFIER",
+        "nhs_number": "NHS_NUMBER",
+        "provider_code": "ORGANISATION_IDENTIFIER_CODE_OF_PROVIDER",
+        "treatment_function_code": "ACTIVITY_TREATMENT_FUNCTION_CODE",
+        "pathway_stage": "Waiting_List_Type",
+        "priority_code": "Procedure_Priority_Code",
+        "rtt_clock_start": "REFERRAL_TO_TREATMENT_PERIOD_START_DATE",
+        "lsoa_code": "derLSOA2021",
+    }
+    rows = list(csv.DictReader(io.StringIO(demo_csv(20).decode())))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(list(wlmds.values()))
+    for row in rows:
+        stage = "IRTT" if row["pathway_stage"] == "admitted" else "ORTT"
+        writer.writerow([stage if k == "pathway_stage" else row[k] for k in wlmds])
+    response = client.post(
+        "/api/v1/ptl/uploads",
+        files={"file": ("wlmds.csv", out.getvalue().encode(), "text/csv")},
+        headers=auth("scheduler"),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["inserted"] == 20
+    stages = {
+        i["pathway_stage"] for i in client.get(ENTRIES, headers=auth("scheduler")).json()["items"]
+    }
+    assert stages <= {"admitted", "non_admitted"}

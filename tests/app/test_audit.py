@@ -1,0 +1,67 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.audit import GENESIS_HASH, AuditKind, record_event, verify_chain
+from app.database import session_scope
+
+
+def _append(engine, count):
+    with session_scope(engine) as session:
+        for i in range(count):
+            record_event(session, "tester", AuditKind.RANKING_RUN, details={"n": i, "w": 1.5})
+
+
+def _disable_guard(connection):
+    """Simulate someone with raw database access bypassing the append-only triggers."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET session_replication_role = replica"))
+    else:
+        connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+
+
+def test_chain_links_every_event_to_the_previous(engine):
+    _append(engine, 5)
+    with session_scope(engine) as session:
+        report = verify_chain(session, batch_size=2)
+        first = session.execute(text("SELECT prev_hash FROM audit_events WHERE id = 1")).scalar()
+    assert report.valid
+    assert report.events_checked >= 5
+    assert first == GENESIS_HASH
+
+
+def test_database_refuses_update_and_delete(engine):
+    _append(engine, 1)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET actor = 'mallory'"))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events"))
+
+
+def test_verify_finds_an_altered_record(engine):
+    _append(engine, 4)
+    with engine.begin() as connection:
+        _disable_guard(connection)
+        target = connection.execute(text("SELECT max(id) - 1 FROM audit_events")).scalar()
+        connection.execute(
+            text("UPDATE audit_events SET actor = 'mallory' WHERE id = :id"), {"id": target}
+        )
+    with session_scope(engine) as session:
+        report = verify_chain(session)
+    assert not report.valid
+    assert report.first_broken_id == target
+    assert "content" in report.reason
+
+
+def test_verify_finds_a_removed_record(engine):
+    _append(engine, 4)
+    with engine.begin() as connection:
+        _disable_guard(connection)
+        target = connection.execute(text("SELECT max(id) - 2 FROM audit_events")).scalar()
+        connection.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": target})
+    with session_scope(engine) as session:
+        report = verify_chain(session)
+    assert not report.valid
+    assert report.first_broken_id == target + 1
+    assert "missing" in report.reason
