@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from api.routes import ptl, reference
+from api.routes import audit, ptl, reference
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(ptl.router)
 api_router.include_router(reference.router)
+api_router.include_router(audit.router)

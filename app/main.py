@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "ptl", "description": "Push and read patient tracking list entries."},
             {"name": "reference", "description": "Reference data the PTL is checked against."},
+            {"name": "audit", "description": "Append-only, hash-chained audit log."},
         ],
     )
     app.state.settings = settings

@@ -1,0 +1,77 @@
+"""Audit resource: list events and verify the hash chain (auditors and admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from api.deps import SessionDep, require_roles
+from api.errors import responses
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.schemas.audit import AuditEventOut, ChainVerification
+from app.audit import verify_chain
+from app.security import Principal, Role
+from models import AuditEvent
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=responses(400, 401, 403))
+
+Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
+
+
+@router.get("", response_model=Page[AuditEventOut], summary="Audit events, newest first")
+def list_events(
+    _: Auditor,
+    session: SessionDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    since: Annotated[datetime | None, Query(alias="from", description="From (inclusive).")] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="Up to (exclusive).")] = None,
+    kind: Annotated[str | None, Query(description="Event kind, e.g. `rules.published`.")] = None,
+    actor: Annotated[str | None, Query(description="Token subject who acted.")] = None,
+    provider: Annotated[str | None, Query(description="Provider ODS code.")] = None,
+    specialty: Annotated[str | None, Query(description="Treatment function code.")] = None,
+    pathway: Annotated[str | None, Query(description="Pathway id.")] = None,
+) -> Page[AuditEventOut]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(AuditEvent.id < int(after))
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    if kind:
+        query = query.where(AuditEvent.kind == kind)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if provider:
+        query = query.where(AuditEvent.provider_code == provider.upper())
+    if specialty:
+        query = query.where(AuditEvent.treatment_function_code == specialty)
+    if pathway:
+        query = query.where(AuditEvent.pathway_id == pathway)
+    events = list(session.scalars(query))
+    more = len(events) > limit
+    events = events[:limit]
+    return Page(
+        items=[AuditEventOut.model_validate(event) for event in events],
+        next_cursor=encode_cursor(events[-1].id) if more else None,
+    )
+
+
+@router.get(
+    "/verify",
+    response_model=ChainVerification,
+    summary="Re-walk the hash chain and report the first broken link",
+)
+def verify(_: Auditor, session: SessionDep) -> ChainVerification:
+    report = verify_chain(session)
+    return ChainVerification(
+        valid=report.valid,
+        events_checked=report.events_checked,
+        first_broken_id=report.first_broken_id,
+        reason=report.reason,
+    )

@@ -1,0 +1,54 @@
+"""Schemas of the audit resource."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuditEventOut(BaseModel):
+    """One audit record as stored (append-only; ``hash`` covers every field shown)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "id": 42,
+                "occurred_at": "2026-11-23T09:15:02.117305Z",
+                "actor": "pas.feed",
+                "kind": "ptl.upload",
+                "provider_code": "RZZ",
+                "treatment_function_code": None,
+                "pathway_id": None,
+                "subject_type": "upload_batch",
+                "subject_id": "17",
+                "details": {"mode": "replace", "inserted": 120, "updated": 99870, "closed": 310},
+                "prev_hash": "5f1c…",
+                "hash": "a93e…",
+            }
+        },
+    )
+
+    id: int = Field(description="Position in the chain (1, 2, 3, … with no gaps).")
+    occurred_at: datetime
+    actor: str = Field(description="Subject of the token that made the change.")
+    kind: str = Field(description="What happened, e.g. `ptl.upload`, `rules.published`.")
+    provider_code: str | None
+    treatment_function_code: str | None
+    pathway_id: str | None
+    subject_type: str | None
+    subject_id: str | None
+    details: dict[str, Any]
+    prev_hash: str = Field(description="Hash of the previous record (64 zeros for the first).")
+    hash: str = Field(description="SHA-256 over this record's fields and `prev_hash`.")
+
+
+class ChainVerification(BaseModel):
+    """The outcome of re-walking the hash chain from the first record."""
+
+    valid: bool
+    events_checked: int = Field(description="Records whose links were confirmed before stopping.")
+    first_broken_id: int | None = Field(description="The first record whose link fails.")
+    reason: str | None

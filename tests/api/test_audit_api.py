@@ -1,0 +1,62 @@
+from sqlalchemy import text
+
+from tests.api.ptl_files import demo_csv
+
+
+def _upload(client, auth, subject="pas.feed"):
+    files = {"file": ("p.csv", demo_csv(20), "text/csv")}
+    return client.post("/api/v1/ptl/uploads", files=files, headers=auth("scheduler", subject=subject))
+
+
+def test_audit_needs_auditor_or_admin(client, auth):
+    assert client.get("/api/v1/audit", headers=auth("scheduler")).status_code == 403
+    assert client.get("/api/v1/audit/verify", headers=auth("clinician")).status_code == 403
+    assert client.get("/api/v1/audit", headers=auth("auditor")).status_code == 200
+
+
+def test_audit_lists_events_with_filters_and_pages(client, auth):
+    for subject in ("a.feed", "b.feed", "a.feed"):
+        _upload(client, auth, subject)
+    headers = auth("auditor")
+    by_actor = client.get("/api/v1/audit", params={"actor": "a.feed"}, headers=headers).json()
+    assert [e["actor"] for e in by_actor["items"]] == ["a.feed", "a.feed"]
+    uploads = client.get(
+        "/api/v1/audit", params={"kind": "ptl.upload", "limit": 2}, headers=headers
+    ).json()
+    assert len(uploads["items"]) == 2
+    assert uploads["items"][0]["id"] > uploads["items"][1]["id"]
+    rest = client.get(
+        "/api/v1/audit",
+        params={"kind": "ptl.upload", "limit": 2, "cursor": uploads["next_cursor"]},
+        headers=headers,
+    ).json()
+    assert len(rest["items"]) == 1
+    assert rest["next_cursor"] is None
+    future = client.get(
+        "/api/v1/audit", params={"from": "2999-01-01T00:00:00Z"}, headers=headers
+    ).json()
+    assert future["items"] == []
+
+
+def test_verify_reports_a_sound_chain_then_the_tampered_record(client, auth, engine):
+    _upload(client, auth)
+    _upload(client, auth)
+    headers = auth("auditor")
+    sound = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert sound["valid"] is True
+    assert sound["events_checked"] >= 2
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        target = connection.execute(
+            text("SELECT min(id) FROM audit_events WHERE kind = 'ptl.upload'")
+        ).scalar()
+        connection.execute(
+            text("UPDATE audit_events SET details = '{\"inserted\": 0}' WHERE id = :id"),
+            {"id": target},
+        )
+    broken = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert broken["valid"] is False
+    assert broken["first_broken_id"] == target
