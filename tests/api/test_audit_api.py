@@ -5,7 +5,8 @@ from tests.api.ptl_files import demo_csv
 
 def _upload(client, auth, subject="pas.feed"):
     files = {"file": ("p.csv", demo_csv(20), "text/csv")}
-    return client.post("/api/v1/ptl/uploads", files=files, headers=auth("scheduler", subject=subject))
+    headers = auth("scheduler", subject=subject)
+    return client.post("/api/v1/ptl/uploads", files=files, headers=headers)
 
 
 def test_audit_needs_auditor_or_admin(client, auth):
