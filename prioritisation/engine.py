@@ -1,0 +1,199 @@
+"""The one public entry point: score and rank a whole PTL under a rule book.
+
+Why a single function: the API, the weekly batch and the impact simulator must all get
+exactly the same order from the same inputs, so there is one path from arrays to ranks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from prioritisation.codes import PATHWAY_STAGES
+from prioritisation.factorise import dense_rank, factorise, factorise_ints, factorise_known
+from prioritisation.guardrails import protection
+from prioritisation.inputs import Overrides, PtlArrays
+from prioritisation.ordering import SortKeys, duplicate_pathways, ranks, sort_order
+from prioritisation.result import OVERRIDE_STATUSES, RankingResult
+from prioritisation.rulebook import RuleBook
+from prioritisation.scoring import BoolArray, IntArray, RuleIndex, score_parts
+from prioritisation.tables import PARKED, UNKNOWN, build_tables
+
+TIER_PINNED, TIER_PROTECTED, TIER_UNPROTECTED, TIER_HELD_BACK = 0, 1, 2, 3
+
+
+def as_census_day(census_date: np.datetime64 | date | str) -> np.datetime64:
+    """The census date as numpy days (a datetime is truncated to its date)."""
+    if isinstance(census_date, np.datetime64):
+        day: np.datetime64 = census_date.astype("datetime64[D]")
+    elif isinstance(census_date, date):
+        day = np.datetime64(census_date.isoformat()[:10], "D")
+    else:
+        day = np.datetime64(str(census_date)[:10], "D")
+    if np.isnat(day):
+        raise ValueError("census_date: a date is required")
+    return day
+
+
+def _override_effects(
+    overrides: Overrides | None, n: int, parked: BoolArray, protected: BoolArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(tier, override centidays, status code) per entry.
+
+    pin_ahead → top of its priority band (tier 0, ahead of protected entries: a clinical
+    decision); hold_back → bottom of its band (tier 3), refused for protected entries;
+    adjust_uplift → an ``override`` component outside the equity cap, inside the tiers.
+    Any override on a parked entry is ignored.
+    """
+    tier = np.where(protected, TIER_PROTECTED, TIER_UNPROTECTED).astype(np.int64)
+    cents = np.zeros(n, np.int64)
+    status = np.zeros(n, np.int64)
+    if overrides is None:
+        return tier, cents, status
+    if len(overrides) != n:
+        raise ValueError(f"overrides: {len(overrides)} entries for a PTL of {n}")
+    kind = overrides.kind
+    requested = kind != ""
+    ignored_parked = requested & parked
+    ignored_protected = (kind == "hold_back") & protected & ~parked
+    applied = requested & ~ignored_parked & ~ignored_protected
+    status[applied] = OVERRIDE_STATUSES.index("applied")
+    status[ignored_parked] = OVERRIDE_STATUSES.index("ignored_parked")
+    status[ignored_protected] = OVERRIDE_STATUSES.index("ignored_protected")
+    tier[applied & (kind == "pin_ahead")] = TIER_PINNED
+    tier[applied & (kind == "hold_back")] = TIER_HELD_BACK
+    adjust = applied & (kind == "adjust_uplift")
+    cents[adjust] = np.rint(overrides.days[adjust] * 100).astype(np.int64)
+    return tier, cents, status
+
+
+def rank_ptl(
+    arrays: PtlArrays,
+    rules: RuleBook,
+    census_date: np.datetime64 | date | str,
+    overrides: Overrides | None = None,
+) -> RankingResult:
+    """Score every entry and rank each list (provider, treatment function, pathway stage).
+
+    Raises ValueError for priority codes no rule set knows, a pathway id repeated within a
+    list, or a rule set weighting by an IMD domain the input lacks. See docs/scoring.md.
+    """
+    census = as_census_day(census_date)
+    n = len(arrays)
+
+    tfc, tfc_values = factorise(arrays.treatment_function_code)
+    provider, provider_values = factorise(arrays.provider_code)
+    stage, stage_values = factorise_known(arrays.pathway_stage, PATHWAY_STAGES)
+    n_tfc, n_stage = max(len(tfc_values), 1), max(len(stage_values), 1)
+    list_id, list_codes = factorise_ints((provider * n_tfc + tfc) * n_stage + stage)
+    list_keys = tuple(
+        (
+            str(provider_values[c // (n_tfc * n_stage)]),
+            str(tfc_values[(c // n_stage) % n_tfc]),
+            str(stage_values[c % n_stage]),
+        )
+        for c in list_codes.tolist()
+    )
+
+    specialty = [rules.specialties.get(str(t)) for t in tfc_values]
+    used_ids = sorted({s.rule_set_id for s in specialty if s is not None})
+    rule_sets = [rules.default, *(rules.specialties[i] for i in used_ids)]
+    row_of_tfc = np.array(
+        [0 if s is None else 1 + used_ids.index(s.rule_set_id) for s in specialty], np.int64
+    )
+    rows = row_of_tfc[tfc] if n else np.zeros(0, np.int64)
+    priority, priority_values = factorise(arrays.priority_code)
+    index = RuleIndex.build(rows, len(rule_sets), priority, len(priority_values))
+    status, status_values = factorise(arrays.rtt_status)
+    tables = build_tables(
+        rule_sets,
+        priority_codes=priority_values.tolist(),
+        rtt_statuses=status_values.tolist(),
+        inclusion_columns=arrays.inclusion_groups.codes,
+        clinical_area_columns=arrays.clinical_areas.codes,
+    )
+
+    position = index.by_priority(tables.priority.position)
+    unknown = position == UNKNOWN
+    if unknown.any():
+        codes = sorted(set(arrays.priority_code[unknown].tolist()))
+        raise ValueError(
+            f"priority codes not ranked or parked by the rule set: {codes} "
+            f"({int(unknown.sum())} entries); map or reject them before ranking"
+        )
+    deferred = position == PARKED
+    monitoring = index.pick(tables.parked_status, status) & ~deferred
+    parked = deferred | monitoring
+    parked_reason = np.zeros(n, np.int64)
+    parked_reason[deferred] = 1
+    parked_reason[monitoring] = 2
+
+    clock = arrays.rtt_clock_start.astype(np.int64)
+    wait_days = np.maximum(census.astype(np.int64) - clock, 0)
+    guard = protection(index=index, tables=tables, wait_days=wait_days, parked=parked)
+    tier, override_cents, override_status = _override_effects(overrides, n, parked, guard.protected)
+    parts = score_parts(
+        index=index,
+        tables=tables,
+        wait_days=wait_days,
+        imd_decile=arrays.imd_decile,
+        imd_domain_deciles=arrays.imd_domain_deciles,
+        ethnic_category=arrays.ethnic_category,
+        ethnic_group=arrays.ethnic_group,
+        inclusion=arrays.inclusion_groups,
+        clinical_areas=arrays.clinical_areas,
+        override_cents=override_cents,
+        parked=parked,
+    )
+
+    pathway = dense_rank(arrays.pathway_id)
+    duplicates = duplicate_pathways(list_id, pathway, len(list_keys))
+    if len(duplicates):
+        examples = sorted(set(arrays.pathway_id[duplicates].tolist()))[:5]
+        raise ValueError(
+            f"pathway ids repeated within a list ({len(duplicates)} entries), e.g. {examples}; "
+            "deduplicate the PTL before ranking"
+        )
+    band = np.where(parked, position.max(initial=0) + 1, position)
+    order = sort_order(SortKeys(list_id, band, tier, parts.score, clock, pathway))
+    rank, list_size = ranks(order, list_id, parked, len(list_keys))
+    conventional_tier = np.where(guard.protected, TIER_PROTECTED, TIER_UNPROTECTED)
+    conventional_order = sort_order(
+        SortKeys(list_id, band, conventional_tier.astype(np.int64), None, clock, pathway)
+    )
+    conventional_rank, _ = ranks(conventional_order, list_id, parked, len(list_keys))
+
+    effective = tables.priority.effective_code
+    priority_names = tuple(sorted(set(effective.ravel().tolist())))
+    effective_index = np.searchsorted(np.array(priority_names, dtype=str), effective)
+    return RankingResult(
+        census_date=census,
+        list_id=list_id,
+        list_keys=list_keys,
+        rank=rank,
+        conventional_rank=conventional_rank,
+        list_size=np.where(parked, 0, list_size),
+        parked=parked,
+        parked_reason_index=parked_reason,
+        priority_index=index.by_priority(effective_index.astype(np.int64)),
+        priority_names=priority_names,
+        priority_defaulted=(priority_values == "")[priority],
+        wait_days=wait_days,
+        score_centidays=parts.score,
+        component_centidays=parts.components,
+        uplift_uncapped_centidays=parts.uplift_uncapped,
+        cap_centidays=np.where(parked, 0, index.by_priority(tables.priority.cap_cents)),
+        capped=parts.capped,
+        protected=guard.protected,
+        protection_reason_index=guard.reason,
+        protection_reasons=guard.reason_names,
+        rule_set_index=index.rows,
+        rule_set_ids=tuple(rs.rule_set_id for rs in rule_sets),
+        rule_set_versions=tuple(rs.version for rs in rule_sets),
+        override_kind=overrides.kind if overrides is not None else np.full(n, "", dtype="<U1"),
+        override_status_index=override_status,
+        inputs=arrays,
+        rules=rules,
+        ranked_order=order[~parked[order]],
+    )
