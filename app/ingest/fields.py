@@ -18,6 +18,7 @@ from app.ingest.dates import DATE_FORMATS_TEXT, DateArray, parse_dates
 from app.ingest.nhs_number import check_nhs_numbers
 from app.ingest.text import (
     StrArray,
+    char_codes,
     charset_mask,
     decode,
     is_empty,
@@ -184,11 +185,14 @@ def code_list(c: ErrorCollector, name: str, codes: Collection[str], what: str) -
 
 
 def procedure_code(c: ErrorCollector) -> StrArray:
-    values: StrArray = upper(c.column("procedure_code"))
-    shape = matches_pattern(values, "A999") | matches_pattern(values, "A99.9")
+    values = upper(c.column("procedure_code"))
+    dotted = matches_pattern(values, "A99.9")
+    shape = matches_pattern(values, "A999") | dotted
     message = "procedure_code must be an OPCS-4 code such as W371 or W37.1"
     c.add("procedure_code", ~is_empty(values) & ~shape, message)
-    return np.strings.replace(values, b".", b"")
+    codes = char_codes(np.asarray(values, dtype="S5"))
+    undotted = np.where(dotted[:, None], codes[:, [0, 1, 2, 4]], codes[:, :4])
+    return np.where(shape, np.ascontiguousarray(undotted).view("S4").reshape(c.size), b"")
 
 
 def rtt_status(c: ErrorCollector) -> StrArray:

@@ -44,6 +44,8 @@ VALID_ROW: dict[str, str] = {
     "rtt_status": "20",
 }
 
+HEADER_LINE = ",".join(VALID_ROW)
+
 #: Valid NHS numbers from the never-issued 999 range, for rows that need distinct patients.
 NHS_NUMBERS = ("9990000018", "9990000026", "9990000034", "9990000042", "9990000050")
 
