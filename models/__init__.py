@@ -12,6 +12,7 @@ from models.reference import (
     PriorityCode,
     TreatmentFunction,
 )
+from models.rules import RuleSetVersion
 
 __all__ = [
     "AuditEvent",
@@ -23,6 +24,7 @@ __all__ = [
     "InclusionGroup",
     "PriorityCode",
     "PtlEntry",
+    "RuleSetVersion",
     "TreatmentFunction",
     "UploadBatch",
 ]
