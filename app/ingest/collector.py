@@ -7,8 +7,10 @@ error in a cell wins: later checks of the same field skip cells already at fault
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -91,22 +93,44 @@ class ErrorCollector:
         rows = np.concatenate([self.table.row_numbers[group.rows] for group in groups])
         fields = np.concatenate([np.full(len(g.rows), rank[g.field]) for g in groups])
         which = np.concatenate([np.full(len(g.rows), number) for number, g in enumerate(groups)])
-        offset = np.concatenate([np.arange(len(group.rows)) for group in groups])
         order = np.lexsort((which, fields, rows))[:limit]
-        built: list[RowError] = []
-        for position in order.tolist():
-            group = groups[which[position]]
-            index = int(group.rows[offset[position]])
-            message = group.message if isinstance(group.message, str) else group.message(index)
-            built.append(
-                RowError(int(rows[position]), group.field, self._value(group.field, index), message)
+        chosen = which[order]
+        indices = np.concatenate([group.rows for group in groups])[order]
+        values: list[str] = [""] * len(order)
+        messages: list[str] = [""] * len(order)
+        for number in np.unique(chosen).tolist():
+            group = groups[number]
+            at = np.flatnonzero(chosen == number).tolist()
+            rows_of_group = indices[at]
+            texts = (
+                [group.message] * len(at)
+                if isinstance(group.message, str)
+                else [group.message(index) for index in rows_of_group.tolist()]
             )
-        return sorted([*self.table.errors, *built], key=sort_key)[:limit]
+            shown = self._values(group.field, rows_of_group)
+            for position, value, message in zip(at, shown, texts, strict=True):
+                values[position] = value
+                messages[position] = message
+        built = [
+            RowError(row, groups[number].field, value, message)
+            for row, number, value, message in zip(
+                rows[order].tolist(), chosen.tolist(), values, messages, strict=True
+            )
+        ]
+        if not self.table.errors:
+            return built
+        merged = heapq.merge(sorted(self.table.errors, key=sort_key), built, key=sort_key)
+        return list(islice(merged, limit))
 
-    def _value(self, name: str, index: int) -> str:
-        """The offending cell for the report; NHS numbers are always masked."""
-        value = self.text(name, index)
-        return mask_nhs_number(value) if name == "nhs_number" else shorten(value)
+    def _values(self, name: str, indices: IndexArray) -> list[str]:
+        """The offending cells for the report, trimmed; NHS numbers are always masked."""
+        raw = self.table.columns.get(name)
+        if raw is None:
+            return [""] * len(indices)
+        cells = [decode(cell).strip() for cell in raw[indices].tolist()]
+        if name == "nhs_number":
+            return [mask_nhs_number(cell) for cell in cells]
+        return [shorten(cell) for cell in cells]
 
 
 def _non_ascii_message(raw: bytes | str) -> str:

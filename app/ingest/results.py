@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 
-@dataclass(frozen=True)
-class RowError:
+class RowError(NamedTuple):
     """One problem in an upload. ``row`` counts the header as row 1 (CSV) or records from 1
-    (JSON); ``field`` is None when the whole row or file is at fault. NHS numbers are masked."""
+    (JSON); ``field`` is None when the whole row or file is at fault. NHS numbers are masked.
+
+    A named tuple rather than a dataclass: a broken million-row file can produce millions.
+    """
 
     row: int
     field: str | None
