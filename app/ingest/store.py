@@ -101,11 +101,17 @@ def _load_staging(connection: Connection, columns: Mapping[str, Any], n_rows: in
             for chunk in _row_chunks(columns, n_rows):
                 for row in chunk:
                     copy.write_row(row)
-        return
-    placeholders = ", ".join("?" for _ in STORED_COLUMNS)
-    sql = f"INSERT INTO ptl_staging ({names}) VALUES ({placeholders})"
-    for chunk in _row_chunks(columns, n_rows):
-        connection.exec_driver_sql(sql, chunk)
+    else:
+        placeholders = ", ".join("?" for _ in STORED_COLUMNS)
+        sql = f"INSERT INTO ptl_staging ({names}) VALUES ({placeholders})"
+        for chunk in _row_chunks(columns, n_rows):
+            connection.exec_driver_sql(sql, chunk)
+    # Without it the closing anti-join scans staging once per open entry (quadratic).
+    connection.exec_driver_sql(
+        "CREATE UNIQUE INDEX ix_ptl_staging_key ON ptl_staging (provider_code, pathway_id)"
+    )
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE ptl_staging")
 
 
 def _upsert_sql() -> str:
