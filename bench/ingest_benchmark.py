@@ -73,7 +73,7 @@ def main() -> None:
         write_ptl_csv(csv_path, generate_ptl(args.rows, census_date=date.today()))
         size_mib = csv_path.stat().st_size / 2**20
         print(
-            f"{args.rows:,} rows, {size_mib:.0f} MiB CSV; {platform.processor() or platform.machine()}, "
+            f"{args.rows:,} rows, {size_mib:.0f} MiB CSV; {platform.machine()}, "
             f"{os.cpu_count()} cores, Python {platform.python_version()}"
         )
         targets = [f"sqlite:///{workdir}/bench.db"]
@@ -94,8 +94,9 @@ def main() -> None:
                 "meets" if result["seconds"] < 60 and result["peak_rss_mib"] < 2048 else "MISSES"
             )
             print(
-                f"{result['database']:<10} {result['rows']:>9,} rows in {result['seconds']:>6.1f} s, "
-                f"peak RSS {result['peak_rss_mib']:>5} MiB — {verdict} the target (< 60 s, < 2 GiB)"
+                f"{result['database']:<10} {result['rows']:>9,} rows in "
+                f"{result['seconds']:>6.1f} s, peak RSS {result['peak_rss_mib']:>5} MiB: "
+                f"{verdict} the target (< 60 s, < 2 GiB)"
             )
 
 
