@@ -257,7 +257,7 @@ class Overrides:
     def from_columns(cls, kind: ArrayLike, days: ArrayLike | None = None) -> Overrides:
         kinds = as_str_array(kind, name="override_kind")
         values = np.zeros(len(kinds)) if days is None else np.asarray(days, dtype=np.float64)
-        return cls(kinds, np.nan_to_num(values, nan=0.0) if days is not None else values)
+        return cls(kinds, np.where(np.isnan(values), 0.0, values))
 
     @classmethod
     def from_dict(cls, n: int, entries: Mapping[int, tuple[str, float]]) -> Overrides:

@@ -1,0 +1,213 @@
+"""Properties of the ordering on random PTLs and rule books, and the per-row oracle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.baseline_scoring import score_rows
+from prioritisation import (
+    COMPONENTS,
+    Overrides,
+    RankingResult,
+    RuleBook,
+    load_default_rules,
+    rank_ptl,
+)
+from tests.prioritisation.builders import (
+    AREAS,
+    CENSUS,
+    INCLUSION,
+    book,
+    ptl,
+    rows,
+    rule_books,
+    zero_uplift_default,
+)
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EQUITY = ("deprivation", "ethnicity", "core20", "inclusion", "clinical_area")
+
+
+def run(
+    data: list[dict[str, Any]], rules: RuleBook, overrides: Overrides | None = None
+) -> RankingResult:
+    return rank_ptl(ptl(data), rules, CENSUS, overrides)
+
+
+def _pairs_in_same_list(result: RankingResult) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair (i, j) of ranked entries in the same list with rank i < rank j."""
+    ranked = np.flatnonzero(~result.parked)
+    i, j = np.meshgrid(ranked, ranked, indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    keep = (result.list_id[i] == result.list_id[j]) & (result.rank[i] < result.rank[j])
+    return i[keep], j[keep]
+
+
+def _band(result: RankingResult) -> np.ndarray:
+    order = ["P1a", "P1b", "P2", "P3", "P4"]
+    return np.array([order.index(c) if c in order else 9 for c in result.priority_code.tolist()])
+
+
+@SETTINGS
+@given(rows(), rule_books())
+def test_ranks_are_a_permutation_within_each_list(data, rules) -> None:
+    result = run(data, rules)
+    for list_id in np.unique(result.list_id):
+        members = (result.list_id == list_id) & ~result.parked
+        for name in ("rank", "conventional_rank"):
+            ranks = np.sort(getattr(result, name)[members])
+            assert ranks.tolist() == list(range(1, int(members.sum()) + 1))
+        assert (result.list_size[members] == members.sum()).all()
+    assert (result.rank[result.parked] == 0).all()
+
+
+@SETTINGS
+@given(rows(), rule_books())
+def test_priority_order_and_protection_are_never_broken(data, rules) -> None:
+    result = run(data, rules)
+    band = _band(result)
+    i, j = _pairs_in_same_list(result)
+    assert (band[i] <= band[j]).all(), "a lower priority ranked ahead of a higher one"
+    same = band[i] == band[j]
+    assert not (same & ~result.protected[i] & result.protected[j]).any(), (
+        "an unprotected entry ranked ahead of a protected one of its priority"
+    )
+    within_tier = same & (result.protected[i] == result.protected[j])
+    assert (result.score_centidays[i][within_tier] >= result.score_centidays[j][within_tier]).all()
+
+
+@SETTINGS
+@given(rows(), rule_books())
+def test_cap_holds_and_components_sum_to_the_score(data, rules) -> None:
+    result = run(data, rules)
+    equity = sum(result.component_centidays[name] for name in EQUITY)
+    capped_uplift = equity + result.component_centidays["cap"]
+    assert (capped_uplift <= result.cap_centidays).all()
+    assert (capped_uplift >= 0).all() and (result.component_centidays["cap"] <= 0).all()
+    assert (result.capped == (equity > result.cap_centidays)).all()
+    assert (equity == result.uplift_uncapped_centidays).all()
+    total = sum(result.component_centidays[name] for name in COMPONENTS)
+    assert (total == result.score_centidays).all()
+    assert (result.component_centidays["wait"] == result.wait_days * 100).all()
+    p1 = np.isin(result.priority_code, ["P1a", "P1b"]) | result.parked
+    assert (equity[p1] == 0).all(), "no uplift for P1a/P1b or parked entries"
+
+
+@SETTINGS
+@given(rows())
+def test_zero_uplifts_reproduce_the_conventional_order(data) -> None:
+    result = run(data, book(default=zero_uplift_default()))
+    assert (result.rank == result.conventional_rank).all()
+    assert (result.score_centidays == result.wait_days * 100).all()
+
+
+@SETTINGS
+@given(rows(), rule_books(), st.randoms(use_true_random=False))
+def test_shuffling_the_input_changes_nothing(data, rules, random) -> None:
+    result = run(data, rules)
+    permutation = np.array(random.sample(range(len(data)), len(data)))
+    shuffled = run([data[k] for k in permutation], rules)
+    for name in (
+        "rank",
+        "conventional_rank",
+        "list_size",
+        "score_centidays",
+        "protected",
+        "capped",
+    ):
+        assert np.array_equal(getattr(shuffled, name), getattr(result, name)[permutation]), name
+    assert (
+        shuffled.pathway_id[shuffled.order()].tolist() == result.pathway_id[result.order()].tolist()
+    )
+
+
+@st.composite
+def more_equity(draw: st.DrawFn) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+    data = draw(rows(min_size=2))
+    k = draw(st.integers(0, len(data) - 1))
+    row = data[k]
+    change: dict[str, Any] = {}
+    more_deprived = st.integers(1, 10)
+    if draw(st.booleans()):
+        current = row["imd_decile"] or 11
+        change["imd_decile"] = draw(st.integers(1, current - 1)) if current > 1 else 1
+    if draw(st.booleans()):
+        current = row["barriers"] or 11
+        change["barriers"] = draw(more_deprived.filter(lambda d: d <= current))
+    if draw(st.booleans()):
+        change["inclusion"] = ";".join(
+            {*row["inclusion"].split(";"), draw(st.sampled_from(INCLUSION))} - {""}
+        )
+    if draw(st.booleans()):
+        change["areas"] = ";".join({*row["areas"].split(";"), draw(st.sampled_from(AREAS))} - {""})
+    return data, k, change
+
+
+@SETTINGS
+@given(more_equity(), rule_books())
+def test_more_equity_input_never_moves_an_entry_down(case, rules) -> None:
+    data, k, change = case
+    before = run(data, rules)
+    after = run([*data[:k], {**data[k], **change}, *data[k + 1 :]], rules)
+    assert after.score_centidays[k] >= before.score_centidays[k]
+    assert after.rank[k] <= before.rank[k], change
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows(), rule_books(), st.data())
+def test_engine_matches_the_per_row_baseline(data, rules, draw) -> None:
+    kinds = draw.draw(
+        st.lists(
+            st.sampled_from(["", "", "", "pin_ahead", "hold_back", "adjust_uplift"]),
+            min_size=len(data),
+            max_size=len(data),
+        )
+    )
+    days = [
+        draw.draw(st.floats(-50, 50).map(lambda d: round(d, 2))) if k == "adjust_uplift" else 0.0
+        for k in kinds
+    ]
+    overrides = Overrides.from_columns(kinds, days)
+    result = run(data, rules, overrides)
+    oracle = score_rows(ptl(data), rules, CENSUS, overrides)
+    for name in (
+        "rank",
+        "conventional_rank",
+        "list_size",
+        "wait_days",
+        "parked",
+        "protected",
+        "capped",
+    ):
+        assert np.array_equal(np.array(oracle[name]), getattr(result, name)), name
+    assert oracle["score"] == result.score_centidays.tolist()
+    assert oracle["uplift_uncapped"] == result.uplift_uncapped_centidays.tolist()
+    for name in (
+        "protection_reason",
+        "parked_reason",
+        "rule_set",
+        "priority_code",
+        "override_status",
+    ):
+        assert oracle[name] == getattr(result, name).tolist(), name
+    for name, values in oracle["components"].items():
+        assert values == result.component_centidays[name].tolist(), name
+
+
+def test_engine_matches_the_baseline_on_a_realistic_synthetic_ptl() -> None:
+    from bench.scoring_benchmark import CENSUS as BENCH_CENSUS
+    from bench.scoring_benchmark import benchmark_rules, synthetic_ptl
+
+    arrays, rules = synthetic_ptl(4000, seed=3), benchmark_rules()
+    result = rank_ptl(arrays, rules, BENCH_CENSUS)
+    oracle = score_rows(arrays, rules, BENCH_CENSUS)
+    assert oracle["rank"] == result.rank.tolist()
+    assert oracle["conventional_rank"] == result.conventional_rank.tolist()
+    assert oracle["score"] == result.score_centidays.tolist()
+    assert result.capped.any() and result.protected.any() and result.parked.any()
+    assert (result.rank != result.conventional_rank).any(), "equity uplift changes some ranks"
+    assert load_default_rules().default.version == "2026.1"

@@ -1,0 +1,225 @@
+"""Rule documents: the shipped default, JSON round-trips, validation and bounds."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from prioritisation import (
+    RuleBook,
+    RuleBoundsError,
+    RuleSet,
+    load_default_rule_set,
+    load_default_rules,
+    review_warnings,
+    validate_against_bounds,
+)
+from prioritisation.codes import IMD_MEASURES
+from prioritisation.rules import DeprivationRules
+from tests.prioritisation.builders import (
+    ETHNICITY_ON,
+    book,
+    default_document,
+    specialty_document,
+)
+
+
+def test_default_rule_set_holds_the_documented_numbers() -> None:
+    rules = load_default_rule_set()
+    ranked = {r.code: r for r in rules.clinical_priority.ranked}
+    assert [r.code for r in rules.clinical_priority.ranked] == ["P1a", "P1b", "P2", "P3", "P4"]
+    assert [ranked[c].target_days for c in ranked] == [1, 3, 28, 90, None]
+    assert {c: ranked[c].cap_days for c in ranked} == {
+        "P1a": 0, "P1b": 0, "P2": 7, "P3": 21, "P4": 31,
+    }  # fmt: skip
+    assert ranked["P1a"].uplift_scale == ranked["P1b"].uplift_scale == 0
+    assert ranked["P2"].uplift_scale == 0.2258 and ranked["P3"].uplift_scale == 0.6774
+    deciles = rules.deprivation.decile_uplift_days
+    assert (deciles[1], deciles[2], deciles[3], deciles[4], deciles[5]) == (21, 14, 7, 7, 0)
+    assert rules.inclusion.uplift_days["learning_disability"] == 21
+    assert rules.inclusion.uplift_days["autism"] == 21
+    assert rules.inclusion.uplift_days["homeless"] == 14
+    assert rules.inclusion.uplift_days["multimorbidity"] == 7
+    assert not rules.ethnicity.enabled
+    assert rules.clinical_priority.parked_codes == ["P5", "P6"]
+    assert rules.guardrails.long_wait_weeks == [52, 65, 78, 104]
+    assert rules.bounds is not None and rules.bounds.uplift_max_multiplier == 1.5
+    assert rules.rationale, "the default document carries its reasoning"
+
+
+def test_every_imd_measure_is_accepted_by_the_schema() -> None:
+    for measure in IMD_MEASURES:
+        doc = default_document()["deprivation"]
+        doc["imd_measure"] = measure
+        assert DeprivationRules.model_validate(doc).imd_measure == measure
+
+
+def test_rule_book_round_trips_through_json() -> None:
+    rules = book(specialty_document("130", ethnicity=ETHNICITY_ON))
+    text = json.dumps(rules.model_dump(mode="json"))
+    again = RuleBook.model_validate_json(text)
+    assert again == rules
+    assert again.specialties["130"].ethnicity.review_date == date(2027, 4, 30)
+
+
+def _errors(doc: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as info:
+        RuleSet.model_validate(doc)
+    return str(info.value)
+
+
+def test_unknown_priority_code_is_rejected() -> None:
+    doc = default_document()
+    doc["clinical_priority"]["ranked"][4]["code"] = "P9"
+    assert "ranked.4.code: unknown priority code 'P9'" in _errors(doc)
+
+
+def test_negative_cap_is_rejected_with_its_path() -> None:
+    doc = default_document()
+    doc["clinical_priority"]["ranked"][2]["cap_days"] = -1
+    message = _errors(doc)
+    assert "clinical_priority.ranked.2.cap_days" in message
+    assert "greater than or equal to 0" in message
+
+
+def test_missing_deciles_are_listed() -> None:
+    doc = default_document()
+    del doc["deprivation"]["decile_uplift_days"]["3"]
+    del doc["deprivation"]["decile_uplift_days"]["7"]
+    assert "deciles missing: [3, 7]" in _errors(doc)
+
+
+def test_targets_must_increase_with_priority() -> None:
+    doc = default_document()
+    doc["clinical_priority"]["ranked"][3]["target_days"] = 20  # P3 shorter than P2's 28
+    assert "targets must increase with priority" in _errors(doc)
+    doc = default_document()
+    doc["clinical_priority"]["ranked"][2]["target_days"] = None  # P2 none but P3 has one
+    assert "targets must increase with priority" in _errors(doc)
+
+
+def test_a_more_deprived_decile_must_never_earn_less() -> None:
+    doc = default_document()
+    doc["deprivation"]["decile_uplift_days"]["5"] = 9.0
+    assert "decile_uplift_days.5" in _errors(doc)
+
+
+def test_missing_data_can_never_carry_an_uplift() -> None:
+    doc = default_document()
+    doc["deprivation"]["unknown_uplift_days"] = 3
+    doc["ethnicity"]["not_stated_uplift_days"] = 2
+    assert "missing data is neutral" in _errors(doc)
+    doc = default_document()
+    doc["ethnicity"]["category_uplift_days"] = {"Z": 3.0, "Q": 1.0}
+    doc["ethnicity"]["group_uplift_days"] = {"not_known": 3.0}
+    message = _errors(doc)
+    assert "category_uplift_days.Z" in message
+    assert "category_uplift_days.Q: unknown ethnic category code" in message
+    assert "group_uplift_days.not_known" in message
+
+
+def test_ethnicity_uplift_needs_evidence_approver_and_review_date() -> None:
+    doc = default_document()
+    doc["ethnicity"] = {"enabled": True, "group_uplift_days": {"black": 7.0}}
+    message = _errors(doc)
+    for field in ("evidence_reference", "approved_by", "review_date"):
+        assert f"{field}: required when the ethnicity uplift is enabled" in message
+    doc["ethnicity"] = ETHNICITY_ON
+    assert RuleSet.model_validate(doc).ethnicity.enabled
+
+
+def test_unknown_fields_and_too_many_decimals_are_rejected() -> None:
+    doc = default_document()
+    doc["deprivation"]["decile_uplft_days"] = {}
+    assert "Extra inputs are not permitted" in _errors(doc)
+    doc = default_document()
+    doc["deprivation"]["decile_uplift_days"]["1"] = 21.005
+    assert "at most 2 decimal places" in _errors(doc)
+
+
+def test_unknown_flag_codes_are_rejected_by_the_book() -> None:
+    doc = specialty_document("110", inclusion={"uplift_days": {"left_handed": 3.0}})
+    with pytest.raises(ValidationError, match=r"specialties\.110\.inclusion\.uplift_days"):
+        book(doc)
+
+
+def test_bounds_errors_list_every_problem_with_its_json_path() -> None:
+    base = load_default_rule_set()
+    ranked = copy.deepcopy(default_document()["clinical_priority"]["ranked"])
+    ranked[3]["cap_days"] = 30.0  # default 21: caps may not rise
+    ranked[3]["target_margin_days"] = 5  # default 21: protection may not narrow
+    doc = specialty_document(
+        "110",
+        clinical_priority={"ranked": ranked},
+        deprivation={"decile_uplift_days": {**{str(d): 0.0 for d in range(1, 11)}, "1": 40.0}},
+        inclusion={"uplift_days": {"autism": 35.0, "carer": 20.0}},
+        guardrails={"long_wait_weeks": [52, 78, 104], "long_wait_margin_days": 7},
+    )
+    with pytest.raises(RuleBoundsError) as info:
+        validate_against_bounds(RuleSet.model_validate(doc), base)
+    paths = {p.path for p in info.value.problems}
+    assert paths == {
+        "clinical_priority.ranked.3.cap_days",
+        "clinical_priority.ranked.3.target_margin_days",
+        "deprivation.decile_uplift_days.1",
+        "inclusion.uplift_days.autism",
+        "inclusion.uplift_days.carer",
+        "guardrails.long_wait_weeks",
+        "guardrails.long_wait_margin_days",
+    }
+    assert "40.0 days exceeds the bound of 31.5 (1.5 × default 21.0)" in str(info.value)
+    with pytest.raises(ValidationError, match="7 rule problem"):
+        book(doc)
+
+
+def test_rules_inside_the_bounds_are_accepted() -> None:
+    doc = specialty_document(
+        "110",
+        deprivation={
+            "decile_uplift_days": {
+                **default_document()["deprivation"]["decile_uplift_days"],
+                "1": 31.5,
+            }
+        },
+        inclusion={"uplift_days": {"autism": 31.5, "carer": 14.0}},
+        ethnicity=ETHNICITY_ON,
+    )
+    rules = book(doc)
+    assert rules.rule_set_for("110").deprivation.decile_uplift_days[1] == 31.5
+    assert rules.rule_set_for("999") is rules.default
+
+
+def test_specialty_key_must_match_its_rule_set_id() -> None:
+    with pytest.raises(ValidationError, match="rule_set_id"):
+        RuleBook.model_validate(
+            {"default": default_document(), "specialties": {"120": specialty_document("110")}}
+        )
+
+
+def test_with_specialty_validates() -> None:
+    rules = load_default_rules()
+    assert rules.with_specialty(RuleSet.model_validate(specialty_document("110"))).specialties
+    bad = specialty_document("110", core20={"enabled": True, "uplift_days": 30.0})
+    with pytest.raises(ValidationError, match=r"core20\.uplift_days"):
+        rules.with_specialty(RuleSet.model_validate(bad))
+
+
+def test_review_warnings_report_overdue_rule_sets_and_ethnicity_reviews() -> None:
+    doc = specialty_document("130", ethnicity=ETHNICITY_ON)
+    doc["review_date"] = "2026-06-30"
+    rules = book(doc)
+    assert review_warnings(rules, date(2026, 1, 1)) == []
+    warnings = review_warnings(rules, date(2027, 5, 1))
+    assert [(w.rule_set_id, w.path) for w in warnings] == [
+        ("130", "review_date"),
+        ("130", "ethnicity.review_date"),
+    ]
+    assert warnings[0].days_overdue == 305
+    assert "passed 305 day(s) ago" in warnings[0].message
+    late = review_warnings(rules, date(2028, 1, 1))
+    assert {w.rule_set_id for w in late} == {"default", "130"}
