@@ -1,0 +1,74 @@
+import gzip
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.security import Role, decode_token
+from app.settings import get_settings
+
+SECRET = "cli-secret-" + "y" * 40
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.setenv("EQUIWAIT_ENVIRONMENT", "production")
+    monkeypatch.setenv("EQUIWAIT_SECRET_KEY", SECRET)
+    monkeypatch.setenv("EQUIWAIT_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_token_prints_only_a_verifiable_token(env):
+    result = CliRunner().invoke(cli, ["token", "--role", "auditor", "--subject", "a.b"])
+    assert result.exit_code == 0
+    token = result.stdout.strip()
+    assert "\n" not in token
+    principal = decode_token(token, SECRET)
+    assert principal.subject == "a.b"
+    assert principal.roles == {Role.AUDITOR}
+
+
+def test_token_rejects_an_unknown_role(env):
+    result = CliRunner().invoke(cli, ["token", "--role", "king", "--subject", "a"])
+    assert result.exit_code != 0
+
+
+def test_missing_secret_in_production_fails_clearly(env, monkeypatch):
+    monkeypatch.delenv("EQUIWAIT_SECRET_KEY")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["token", "--role", "admin", "--subject", "a"])
+    assert result.exit_code == 2
+    assert "EQUIWAIT_SECRET_KEY" in result.stderr
+
+
+def test_migrate_then_load_imd_refuses_a_second_copy(env):
+    runner = CliRunner()
+    migrated = runner.invoke(cli, ["migrate"])
+    assert migrated.exit_code == 0, migrated.stderr
+    assert "IMD edition iod2019: 32844 LSOAs" in migrated.stderr
+    again = runner.invoke(cli, ["load-imd"])
+    assert again.exit_code == 1
+    assert "already loaded" in again.stderr
+
+
+def test_load_imd_reports_a_broken_file(env):
+    bad = Path(env) / "bad.csv.gz"
+    bad.write_bytes(gzip.compress(b"LSOA code (2011),Something else\nE01000001,1\n"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate", "--skip-imd"]).exit_code == 0
+    result = runner.invoke(cli, ["load-imd", str(bad), "--edition", "iod2025"])
+    assert result.exit_code == 1
+    assert "missing the column" in result.stderr
+
+
+def test_generate_demo_is_deterministic(env):
+    runner = CliRunner()
+    first, second = Path(env) / "a.csv", Path(env) / "b.csv"
+    args = ["generate-demo", "--rows", "500", "--seed", "5", "--census-date", "2026-11-23"]
+    assert runner.invoke(cli, [*args, "-o", str(first)]).exit_code == 0
+    assert runner.invoke(cli, [*args, "-o", str(second)]).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert len(first.read_text().splitlines()) == 501
