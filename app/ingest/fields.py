@@ -58,11 +58,13 @@ def nhs_number(c: ErrorCollector) -> StrArray:
     return checked.digits
 
 
-def ods_code(c: ErrorCollector, name: str, shortest: int, longest: int, what: str) -> StrArray:
+def ods_code(
+    c: ErrorCollector, name: str, shortest: int, longest: int, what: str, *, required: bool
+) -> StrArray:
     """Provider and site codes: upper-cased letters and digits of a bounded length."""
     values = upper(c.column(name))
     empty = is_empty(values)
-    if name == "provider_code":
+    if required:
         c.require(name, empty)
     shape = charset_mask(values, _UPPER_DIGITS, shortest, longest)
     c.add(name, ~empty & ~shape, f"{name} must be {what} of {shortest}–{longest} letters or digits")

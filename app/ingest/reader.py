@@ -162,7 +162,7 @@ def _map_header(header: list[str]) -> tuple[dict[str, int], list[str], list[RowE
         if canonical is None:
             extras.append(shorten(decode(name.strip())) or "(blank)")
             continue
-        names.setdefault(canonical, []).append(name.strip())
+        names.setdefault(canonical, []).append(shorten(decode(name.strip())))
         positions.setdefault(canonical, index)
     errors = [
         RowError(1, column, ", ".join(given), f"column {column} is given more than once")
@@ -255,17 +255,17 @@ def _record_values(
         name = str(key)
         canonical = canonical_column(name)
         if canonical is None:
-            extra.setdefault(shorten(name.strip()) or "(blank)", None)
+            extra.setdefault(shorten(decode(name.strip())) or "(blank)", None)
             continue
         if canonical in given:
-            message = f"{canonical} is given more than once ({given[canonical]}, {name})"
+            message = f"{canonical} is given more than once ({given[canonical]}, {decode(name)})"
             problems.append(RowError(number, canonical, "", message))
             continue
-        given[canonical] = name
+        given[canonical] = decode(name)
         text = _json_cell(raw)
         if len(text) > MAX_CELL_CHARS:
             message = f"value is {len(text):,} characters long (at most {MAX_CELL_CHARS:,})"
-            shown = "" if canonical == "nhs_number" else shorten(text)
+            shown = "" if canonical == "nhs_number" else shorten(decode(text))
             problems.append(RowError(number, canonical, shown, message))
         values[canonical] = text
     return values, problems

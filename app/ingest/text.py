@@ -109,7 +109,10 @@ def decode(value: bytes | str) -> str:
     """One cell as text for a message; undecodable bytes are shown as ``\\xNN`` escapes."""
     if isinstance(value, bytes):
         return value.decode("ascii", "backslashreplace")
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from undecodable bytes
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def shorten(text: str, limit: int = 80) -> str:

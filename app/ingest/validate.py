@@ -52,7 +52,9 @@ def validate_table(
     text: dict[str, StrArray] = {
         "pathway_id": fields.pathway_id(c),
         "nhs_number": fields.nhs_number(c),
-        "provider_code": fields.ods_code(c, "provider_code", 3, 5, "an ODS organisation code"),
+        "provider_code": fields.ods_code(
+            c, "provider_code", 3, 5, "an ODS organisation code", required=True
+        ),
         "treatment_function_code": fields.reference_code(
             c,
             "treatment_function_code",
@@ -75,7 +77,7 @@ def validate_table(
         "clinical_areas": fields.code_list(
             c, "clinical_areas", reference.clinical_areas, "clinical area"
         ),
-        "site_code": fields.ods_code(c, "site_code", 3, 9, "an ODS site code"),
+        "site_code": fields.ods_code(c, "site_code", 3, 9, "an ODS site code", required=False),
         "procedure_code": fields.procedure_code(c),
         "rtt_status": fields.rtt_status(c),
     }

@@ -221,3 +221,12 @@ class TestFromRecords:
         table = RawTable.from_records([dict(VALID_ROW, pathway_id="PWé")])
         assert table.columns["pathway_id"].dtype.kind == "U"
         assert table.columns["pathway_id"].tolist() == ["PWé"]
+
+
+def test_a_row_csv_cannot_parse_stops_reading_with_an_error_naming_it() -> None:
+    data = csv_bytes(rows(5)).replace(b"PW0002", b'"' + b"x" * 200_000 + b'"')
+    table = read_ptl_csv(data, chunk_rows=10)
+    assert table.row_numbers.tolist() == [2, 3]  # rows before it are kept for validation
+    [error] = table.errors
+    assert (error.row, error.field) == (4, None)
+    assert error.message.startswith("the file cannot be read from this row on: field larger")

@@ -289,3 +289,13 @@ class TestValidatedPtl:
         assert [(e.row, e.field) for e in sorted(errors, key=sort_key)] == [
             (2, "x"), (3, None), (3, "sex"),
         ]  # fmt: skip
+
+
+def test_undecodable_text_in_json_is_reported_and_serialisable(validate: Validate) -> None:
+    record = dict(VALID_ROW, pathway_id="A\ud800", site_code="\udce9")
+    outcome = validate(RawTable.from_records([record]))
+    body = json.loads(json.dumps(outcome.error_body()))
+    assert [(e["row"], e["field"], e["value"]) for e in body["errors"]] == [
+        (1, "pathway_id", "A\\ud800"),
+        (1, "site_code", "\\xe9"),
+    ]
