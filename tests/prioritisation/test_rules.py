@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -223,3 +225,16 @@ def test_review_warnings_report_overdue_rule_sets_and_ethnicity_reviews() -> Non
     assert "passed 305 day(s) ago" in warnings[0].message
     late = review_warnings(rules, date(2028, 1, 1))
     assert {w.rule_set_id for w in late} == {"default", "130"}
+
+
+def test_the_example_in_docs_rules_md_is_valid_and_its_errors_are_real() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "rules.md").read_text("utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", text, re.DOTALL).group(1))  # type: ignore[union-attr]
+    rules = book(example)
+    assert rules.rule_set_for("110").deprivation.imd_measure == "barriers"
+    example["clinical_priority"]["ranked"][3]["cap_days"] = 30.0
+    example["inclusion"]["uplift_days"]["autism"] = 40.0
+    with pytest.raises(ValidationError) as info:
+        book(example)
+    for line in re.search(r"```\n(specialties.*?)```", text, re.DOTALL).group(1).splitlines():  # type: ignore[union-attr]
+        assert line in str(info.value)
