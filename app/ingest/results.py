@@ -10,6 +10,8 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from app.ingest.columns import CANONICAL_COLUMNS
+
 
 class RowError(NamedTuple):
     """One problem in an upload. ``row`` counts the header as row 1 (CSV) or records from 1
@@ -69,29 +71,14 @@ class ValidationWarning:
         }
 
 
-#: The stored columns, in order: the canonical ones plus how the IMD decile was obtained.
+#: The stored columns, in order: the canonical ones, with how the IMD decile was obtained
+#: (``imd_source``, ``imd_edition``) right after ``imd_decile``.
+_AFTER_IMD: Final = CANONICAL_COLUMNS.index("imd_decile") + 1
 PTL_COLUMNS: Final[tuple[str, ...]] = (
-    "pathway_id",
-    "nhs_number",
-    "provider_code",
-    "treatment_function_code",
-    "pathway_stage",
-    "priority_code",
-    "rtt_clock_start",
-    "date_of_birth",
-    "sex",
-    "ethnic_category",
-    "lsoa_code",
-    "imd_decile",
+    *CANONICAL_COLUMNS[:_AFTER_IMD],
     "imd_source",
     "imd_edition",
-    "inclusion_groups",
-    "clinical_areas",
-    "site_code",
-    "priority_set_date",
-    "procedure_code",
-    "last_validated_date",
-    "rtt_status",
+    *CANONICAL_COLUMNS[_AFTER_IMD:],
 )
 
 Column = npt.NDArray[Any]

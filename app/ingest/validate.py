@@ -16,6 +16,7 @@ from numpy.dtypes import StringDType
 from app.ingest import fields
 from app.ingest.collector import ErrorCollector
 from app.ingest.columns import (
+    DATE_COLUMNS,
     DEFAULT_STALE_PRIORITY_DAYS,
     ETHNICITY_NOT_KNOWN,
     ETHNICITY_NOT_STATED,
@@ -83,7 +84,7 @@ def validate_table(
     }
     when = {
         name: fields.dates(c, name, today, required=name == "rtt_clock_start")
-        for name in fields.DATE_LABELS
+        for name in DATE_COLUMNS
     }
     supplied_decile = fields.imd_decile(c)
     _clock_start_after_birth(c, when)
