@@ -46,9 +46,6 @@ VALID_ROW: dict[str, str] = {
 
 HEADER_LINE = ",".join(VALID_ROW)
 
-#: Valid NHS numbers from the never-issued 999 range, for rows that need distinct patients.
-NHS_NUMBERS = ("9990000018", "9990000026", "9990000034", "9990000042", "9990000050")
-
 
 def csv_bytes(rows: Sequence[Mapping[str, str]], header: Sequence[str] | None = None) -> bytes:
     """A CSV of ``rows`` (missing keys empty); ``header`` defaults to the first row's keys."""
