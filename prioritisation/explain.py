@@ -65,10 +65,11 @@ def _factor_reasons(result: RankingResult, i: int, rule_set: RuleSet) -> dict[st
     """Why each non-zero equity component applies to entry ``i``."""
     inputs = result.inputs
     dep = rule_set.deprivation
+    domain_deciles = inputs.imd_domain_deciles.get(dep.imd_measure)
     decile = int(
         inputs.imd_decile[i]
         if dep.imd_measure == "overall"
-        else inputs.imd_domain_deciles[dep.imd_measure][i]
+        else (domain_deciles[i] if domain_deciles is not None else 0)
     )
     domain = IMD_MEASURE_LABELS[dep.imd_measure]
     area = f"areas for {domain}" if domain else "areas"

@@ -358,3 +358,10 @@ def test_week_and_date_fields_in_explanations() -> None:
     record = result.explain([0])[0]
     assert record["wait_weeks"] == 1 and record["census_date"] == "2026-11-23"
     assert record["rtt_clock_start"] == str(date(2026, 11, 15))
+
+
+def test_a_disabled_domain_factor_needs_no_domain_deciles() -> None:
+    rules = book(specialty_document("110", deprivation={"imd_measure": "health", "enabled": False}))
+    result = rank_rows([entry(imd_decile=1)], rules)
+    assert result.component_centidays["deprivation"].tolist() == [0]
+    assert result.explain([0])[0]["factors"] == []
