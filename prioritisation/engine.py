@@ -15,7 +15,7 @@ from prioritisation.factorise import dense_rank, factorise, factorise_ints, fact
 from prioritisation.guardrails import protection
 from prioritisation.inputs import Overrides, PtlArrays
 from prioritisation.ordering import SortKeys, duplicate_pathways, ranks, sort_order
-from prioritisation.result import OVERRIDE_STATUSES, RankingResult
+from prioritisation.result import OVERRIDE_STATUSES, PARKED_REASONS, RankingResult
 from prioritisation.rulebook import RuleBook
 from prioritisation.scoring import BoolArray, IntArray, RuleIndex, score_parts
 from prioritisation.tables import PARKED, UNKNOWN, build_tables
@@ -126,8 +126,8 @@ def rank_ptl(
     monitoring = index.pick(tables.parked_status, status) & ~deferred
     parked = deferred | monitoring
     parked_reason = np.zeros(n, np.int64)
-    parked_reason[deferred] = 1
-    parked_reason[monitoring] = 2
+    parked_reason[deferred] = PARKED_REASONS.index("patient_deferred")
+    parked_reason[monitoring] = PARKED_REASONS.index("active_monitoring")
 
     clock = arrays.rtt_clock_start.astype(np.int64)
     wait_days = np.maximum(census.astype(np.int64) - clock, 0)
