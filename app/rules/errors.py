@@ -1,0 +1,55 @@
+"""Errors of the rules service; the API maps each to one status code."""
+
+from __future__ import annotations
+
+from prioritisation import RuleProblem
+
+
+class RulesError(Exception):
+    """Base of every refusal by the rules service."""
+
+
+class UnknownSpecialty(RulesError):
+    """The specialty is neither ``default`` nor a known treatment function code (404)."""
+
+    def __init__(self, specialty: str) -> None:
+        super().__init__(
+            f"specialty {specialty!r} is neither 'default' nor a known treatment function code"
+        )
+
+
+class VersionNotFound(RulesError):
+    """No such version (or draft) of the specialty's rule set (404)."""
+
+
+class NotADraft(RulesError):
+    """Only drafts change; published versions are immutable (409)."""
+
+
+class StaleVersion(RulesError):
+    """The draft changed since the caller read it: its If-Match is out of date (409)."""
+
+    def __init__(self, expected: int, current: int | None) -> None:
+        self.expected = expected
+        self.current = current
+        now = "it has since been published or discarded" if current is None else f"now {current}"
+        super().__init__(
+            f"the draft changed since you read it (your version {expected}, {now}); "
+            "reload it and apply your edit again"
+        )
+
+
+class ConcurrentChange(RulesError):
+    """Another request created a version at the same moment; retrying succeeds (409)."""
+
+
+class RuleDocumentInvalid(RulesError):
+    """The document fails the core's validation; every problem has its JSON path (422)."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        super().__init__(f"rule document rejected: {len(problems)} problem(s)")
+
+
+class InvalidRequest(RulesError):
+    """A request the service refuses for a reason other than the document (422)."""
