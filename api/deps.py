@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.database import session_factory
+from app.database import session_scope
 from app.security import InvalidTokenError, Principal, Role, decode_token
 from app.settings import Settings
 
@@ -31,15 +31,8 @@ def get_engine(request: Request) -> Engine:
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
     """One session per request, committed once when the handler succeeds."""
-    session = session_factory(engine)()
-    try:
+    with session_scope(engine) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import HTTPException, Query, status
 from pydantic import BaseModel
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 MAX_LIMIT = 1000
 
@@ -43,3 +45,15 @@ def decode_cursor(cursor: str | None) -> Any:
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor") from exc
+
+
+def page_of(
+    rows: Sequence[Row], limit: int, key: Callable[[Row], Any], convert: Callable[[Row], T]
+) -> Page[T]:
+    """A page from ``rows`` fetched with ``limit + 1``: the extra row only says more exist."""
+    more = len(rows) > limit
+    shown = rows[:limit]
+    return Page(
+        items=[convert(row) for row in shown],
+        next_cursor=encode_cursor(key(shown[-1])) if more else None,
+    )

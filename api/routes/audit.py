@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.deps import SessionDep, require_roles
 from api.errors import responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from api.schemas.audit import AuditEventOut, ChainVerification
 from app.audit import verify_chain
 from app.security import Principal, Role
@@ -54,12 +54,7 @@ def list_events(
     if pathway:
         query = query.where(AuditEvent.pathway_id == pathway)
     events = list(session.scalars(query))
-    more = len(events) > limit
-    events = events[:limit]
-    return Page(
-        items=[AuditEventOut.model_validate(event) for event in events],
-        next_cursor=encode_cursor(events[-1].id) if more else None,
-    )
+    return page_of(events, limit, lambda event: event.id, AuditEventOut.model_validate)
 
 
 @router.get(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.deps import AnyReader, SessionDep, SettingsDep, Uploader
 from api.errors import RowErrorModel, UploadRejected, conflict, not_found, responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from api.schemas.ptl import EntriesIn, PtlEntryOut, UploadBatchOut, UploadMode
 from app.ingestion import (
     IdempotencyConflict,
@@ -188,12 +188,7 @@ def list_uploads(
     if outcome is not None:
         query = query.where(UploadBatch.outcome == outcome)
     batches = list(session.scalars(query))
-    more = len(batches) > limit
-    batches = batches[:limit]
-    return Page(
-        items=[UploadBatchOut.model_validate(b) for b in batches],
-        next_cursor=encode_cursor(batches[-1].id) if more else None,
-    )
+    return page_of(batches, limit, lambda batch: batch.id, UploadBatchOut.model_validate)
 
 
 def _entry_out(entry: PtlEntry, principal: AnyReader) -> PtlEntryOut:
@@ -239,9 +234,4 @@ def list_entries(
     if state != "all":
         query = query.where(PtlEntry.is_open.is_(state == "open"))
     entries = list(session.scalars(query))
-    more = len(entries) > limit
-    entries = entries[:limit]
-    return Page(
-        items=[_entry_out(entry, principal) for entry in entries],
-        next_cursor=encode_cursor(entries[-1].id) if more else None,
-    )
+    return page_of(entries, limit, lambda entry: entry.id, lambda e: _entry_out(e, principal))

@@ -6,7 +6,8 @@ range and every other value is drawn from documented distributions (docs/demo-da
 
 from app.demo.bad_rows import BadPtl, ExpectedError, build_bad_ptl, write_bad_csv
 from app.demo.generator import generate_ptl, patient_count
-from app.demo.writer import CANONICAL_COLUMNS, write_ptl_csv
+from app.demo.writer import write_ptl_csv
+from app.ingest.columns import CANONICAL_COLUMNS
 
 __all__ = [
     "CANONICAL_COLUMNS",

@@ -16,7 +16,8 @@ import numpy as np
 
 from app.demo.generator import generate_ptl
 from app.demo.reference import reference_codes
-from app.demo.writer import CANONICAL_COLUMNS, PathOrStream, text_stream, write_ptl_csv
+from app.demo.writer import PathOrStream, text_stream, write_ptl_csv
+from app.ingest.columns import CANONICAL_COLUMNS
 
 VALID_ROWS = 17
 Row = dict[str, str]

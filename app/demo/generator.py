@@ -20,7 +20,8 @@ from app.demo import distributions as d
 from app.demo.identifiers import normalise_provider_code, pathway_ids, sample_nhs_numbers
 from app.demo.identifiers import synthetic_nhs_numbers as _nhs_pool
 from app.demo.reference import imd_2019_lsoas
-from app.demo.writer import CANONICAL_COLUMNS, write_ptl_csv
+from app.demo.writer import write_ptl_csv
+from app.ingest.columns import CANONICAL_COLUMNS
 
 __all__ = ["CANONICAL_COLUMNS", "generate_ptl", "patient_count", "write_ptl_csv"]
 

@@ -12,28 +12,8 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
-#: Column order of docs/ptl-format.md; the first seven are required.
-CANONICAL_COLUMNS: tuple[str, ...] = (
-    "pathway_id",
-    "nhs_number",
-    "provider_code",
-    "treatment_function_code",
-    "pathway_stage",
-    "priority_code",
-    "rtt_clock_start",
-    "date_of_birth",
-    "sex",
-    "ethnic_category",
-    "lsoa_code",
-    "imd_decile",
-    "inclusion_groups",
-    "clinical_areas",
-    "site_code",
-    "priority_set_date",
-    "procedure_code",
-    "last_validated_date",
-    "rtt_status",
-)
+from app.ingest.columns import CANONICAL_COLUMNS
+
 DEFAULT_CHUNK_ROWS = 50_000
 #: Share of rows whose dates are written DD/MM/YYYY, as some UK PAS extracts do.
 DEFAULT_UK_DATE_SHARE = 0.05

@@ -19,7 +19,8 @@ def test_audit_lists_events_with_filters_and_pages(client, auth):
     for subject in ("a.feed", "b.feed", "a.feed"):
         _upload(client, auth, subject)
     headers = auth("auditor")
-    by_actor = client.get("/api/v1/audit", params={"actor": "a.feed"}, headers=headers).json()
+    params = {"actor": "a.feed", "kind": "ptl.upload"}
+    by_actor = client.get("/api/v1/audit", params=params, headers=headers).json()
     assert [e["actor"] for e in by_actor["items"]] == ["a.feed", "a.feed"]
     uploads = client.get(
         "/api/v1/audit", params={"kind": "ptl.upload", "limit": 2}, headers=headers
