@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	EQUIWAIT_TEST_POSTGRES_URL=$${EQUIWAIT_TEST_POSTGRES_URL:-$$(bash scripts/postgres.sh)} $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
