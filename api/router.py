@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from api.routes import audit, ptl, reference
+from api.routes import audit, ptl, reference, reports
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(ptl.router)
 api_router.include_router(reference.router)
 api_router.include_router(audit.router)
+api_router.include_router(reports.router)

@@ -167,3 +167,42 @@ def generate_demo(
 def main() -> None:
     """Console entry point."""
     cli()
+
+
+@cli.command("snapshot-equity")
+def snapshot_equity(
+    provider: Annotated[str, typer.Option(help="Provider ODS code.")],
+    census_date: Annotated[
+        str | None, typer.Option(help="Census date YYYY-MM-DD (default today).")
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Recorded as the snapshot's creator.")] = "cli",
+) -> None:
+    """Store this ISO week's equity report snapshot (the first one of a week wins)."""
+    from app.database import build_engine, session_scope
+    from app.reports import ProviderNotFound, iso_week, record_weekly_snapshot
+
+    settings = _settings()
+    try:
+        census = date.fromisoformat(census_date) if census_date else date.today()
+    except ValueError as exc:
+        raise _fail(f"--census-date must be YYYY-MM-DD: {census_date}", 2) from exc
+    code = provider.strip().upper()
+    year, week = iso_week(census)
+    engine = build_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            snapshot = record_weekly_snapshot(session, code, actor=actor, census_date=census)
+    except ProviderNotFound as exc:
+        raise _fail(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        engine.dispose()
+    if snapshot is None:
+        typer.echo(
+            f"{code} already has a snapshot for {year}-W{week:02d}; nothing stored", err=True
+        )
+    else:
+        typer.echo(
+            f"stored equity snapshot {year}-W{week:02d} for {code} (census {census})", err=True
+        )

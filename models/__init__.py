@@ -12,12 +12,14 @@ from models.reference import (
     PriorityCode,
     TreatmentFunction,
 )
+from models.reports import EquitySnapshot
 from models.rules import RuleSetVersion
 
 __all__ = [
     "AuditEvent",
     "Base",
     "ClinicalArea",
+    "EquitySnapshot",
     "EthnicCategory",
     "ImdEdition",
     "ImdLsoa",

@@ -1,0 +1,206 @@
+"""Schemas of the reports resource: equity report, weekly trend, data quality.
+
+Every field is described here so the OpenAPI document explains the metrics; the full
+definitions (week counting, nearest-rank percentiles, exclusions) are in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+_PCT = "Percentage (0-100) of the group's measured pathways"
+
+
+class WaitGroupOut(BaseModel):
+    """Waits of one group of measured pathways (statistics are null when the group is empty)."""
+
+    group: str = Field(
+        description="Group code: IMD quintile `1`..`5`/`unknown`, ethnic broad group, inclusion "
+        "group code or `none`, treatment function code, or `all`.",
+        examples=["1"],
+    )
+    label: str = Field(description="Readable name of the group.", examples=["Q1 most deprived"])
+    count: int = Field(description="Measured pathways in the group.", examples=[412])
+    median_days: int | None = Field(
+        description="Median wait in days (nearest rank: the wait at rank ceil(n/2)).",
+        examples=[98],
+    )
+    median_weeks: float | None = Field(
+        description="Median wait in weeks = median_days / 7, to 2 decimals.", examples=[14.0]
+    )
+    p92_days: int | None = Field(
+        description="92nd-percentile wait in days (nearest rank: the wait at rank "
+        "ceil(0.92 n)); at most 126 means the 18-week standard is met.",
+        examples=[301],
+    )
+    p92_weeks: float | None = Field(description="p92_days / 7, to 2 decimals.", examples=[43.0])
+    over_18_weeks: int = Field(
+        description="Pathways waiting over 18 weeks (more than 126 days).", examples=[160]
+    )
+    over_52_weeks: int = Field(
+        description="Pathways waiting over 52 weeks (more than 364 days).", examples=[12]
+    )
+    pct_over_18_weeks: float | None = Field(
+        description=f"{_PCT} waiting over 18 weeks, to 2 decimals.", examples=[38.83]
+    )
+    pct_over_52_weeks: float | None = Field(
+        description=f"{_PCT} waiting over 52 weeks, to 2 decimals.", examples=[2.91]
+    )
+
+
+class DeprivationGapOut(BaseModel):
+    """Most deprived quintile (Q1) minus least deprived (Q5); positive: Q1 waits longer.
+
+    Each gap is null when either quintile has no measured pathways.
+    """
+
+    most_deprived_count: int = Field(description="Measured pathways in quintile 1.")
+    least_deprived_count: int = Field(description="Measured pathways in quintile 5.")
+    median_weeks: float | None = Field(
+        description="Q1 median weeks minus Q5 median weeks.", examples=[2.14]
+    )
+    p92_weeks: float | None = Field(description="Q1 p92 weeks minus Q5 p92 weeks.", examples=[5.0])
+    pct_over_18_weeks_points: float | None = Field(
+        description="Q1 % over 18 weeks minus Q5 % over 18 weeks, in percentage points.",
+        examples=[4.5],
+    )
+    pct_over_52_weeks_points: float | None = Field(
+        description="Q1 % over 52 weeks minus Q5 % over 52 weeks, in percentage points.",
+        examples=[0.4],
+    )
+
+
+class ReportFilters(BaseModel):
+    """The narrowing applied (null: not filtered)."""
+
+    specialty: str | None = Field(description="Treatment function code.", examples=["110"])
+    priority: str | None = Field(description="Clinical priority code.", examples=["P3"])
+    stage: str | None = Field(description="`admitted` or `non_admitted`.", examples=["admitted"])
+
+
+class ReportMethod(BaseModel):
+    """The definitions the report was computed with (kept with every snapshot)."""
+
+    percentile: str = Field(description="Percentile method.", examples=["nearest_rank"])
+    weeks: str = Field(description="How days become weeks.", examples=["days / 7"])
+    over_18_weeks_days: int = Field(description="Over 18 weeks means days > this.", examples=[126])
+    over_52_weeks_days: int = Field(description="Over 52 weeks means days > this.", examples=[364])
+    gap: str = Field(description="How the deprivation gap is taken.")
+
+
+class EquityReportOut(BaseModel):
+    """Waits of a provider's open PTL on a census date, by IMD quintile, ethnicity, inclusion
+    group and specialty, with the most-vs-least deprived gap."""
+
+    provider_code: str = Field(description="Provider ODS code.", examples=["RZZ"])
+    census_date: date = Field(description="Waits are census_date - RTT clock start, in days.")
+    filters: ReportFilters
+    include_parked: bool = Field(
+        description="False (default): parked pathways (P5/P6, RTT status 31/32) are left out of "
+        "every wait statistic and only counted in `parked_count`."
+    )
+    entries_open: int = Field(description="Open PTL entries matching the filters.")
+    parked_count: int = Field(
+        description="Of those, parked: deferred (P5/P6) or on active monitoring (RTT status 31/32)."
+    )
+    clock_start_after_census: int = Field(
+        description="Entries left out because their clock starts after the census date (only "
+        "when reporting on a past date)."
+    )
+    entries_measured: int = Field(description="Entries counted in the wait statistics.")
+    overall: WaitGroupOut = Field(description="All measured pathways.")
+    by_imd_quintile: list[WaitGroupOut] = Field(
+        description="Quintiles 1 (most deprived) to 5, then `unknown` (no IMD decile). "
+        "Quintile = floor((decile - 1) / 2) + 1."
+    )
+    by_ethnic_group: list[WaitGroupOut] = Field(
+        description="Broad ethnic groups from the ethnic_categories table; `not_stated` is Z, "
+        "`not_known` is 99 (blank at upload is stored as 99)."
+    )
+    by_inclusion_group: list[WaitGroupOut] = Field(
+        description="Every inclusion group, then `none`. Groups overlap: a pathway in two "
+        "groups counts in both, so counts can add up to more than entries_measured."
+    )
+    by_specialty: list[WaitGroupOut] = Field(description="Per treatment function code.")
+    deprivation_gap: DeprivationGapOut
+    method: ReportMethod
+
+
+class TrendPointOut(BaseModel):
+    """One weekly snapshot: the provider-wide report as first computed in that ISO week."""
+
+    week: str = Field(description="ISO week, `YYYY-Www`.", examples=["2026-W48"])
+    iso_year: int = Field(examples=[2026])
+    iso_week: int = Field(examples=[48])
+    census_date: date = Field(description="Census date the snapshot was computed for.")
+    created_at: datetime = Field(description="When the snapshot was stored (UTC).")
+    created_by: str = Field(description="Who stored it (token subject or CLI actor).")
+    entries_measured: int = Field(description="Pathways counted in the wait statistics.")
+    overall: WaitGroupOut = Field(description="All measured pathways that week.")
+    deprivation_gap: DeprivationGapOut = Field(description="Q1 minus Q5 that week.")
+
+
+class MeasureOut(BaseModel):
+    """Entries with one data-quality problem."""
+
+    count: int = Field(description="Entries with the problem.", examples=[37])
+    pct: float | None = Field(
+        description="Percentage (0-100) of the row's entries, 2 decimals; null with no entries.",
+        examples=[9.25],
+    )
+
+
+def _measure(description: str) -> object:
+    return Field(description=description)
+
+
+class QualityRowOut(BaseModel):
+    """Data quality of one specialty's open entries (parked ones included)."""
+
+    specialty: str = Field(description="Treatment function code, or `all`.", examples=["110"])
+    label: str = Field(description="Specialty name.", examples=["Trauma and Orthopaedics"])
+    entries: int = Field(description="Open entries in the specialty.", examples=[400])
+    ethnicity_not_stated: Annotated[MeasureOut, _measure("Ethnic category Z (not stated).")]
+    ethnicity_not_known: Annotated[
+        MeasureOut,
+        _measure("Ethnic category 99 (not known); a blank at upload is stored as 99."),
+    ]
+    ethnicity_incomplete: Annotated[MeasureOut, _measure("Z or 99: no usable ethnicity.")]
+    imd_unknown: Annotated[
+        MeasureOut, _measure("No IMD decile (neither supplied nor found from the LSOA).")
+    ]
+    lsoa_missing: Annotated[MeasureOut, _measure("No LSOA code.")]
+    lsoa_not_in_lookup: Annotated[
+        MeasureOut, _measure("LSOA given but not in the IMD lookup (IMD source `unknown`).")
+    ]
+    priority_date_missing: Annotated[MeasureOut, _measure("No priority set/review date.")]
+    priority_date_stale: Annotated[
+        MeasureOut, _measure("Priority date more than `priority_stale_days` before the census.")
+    ]
+    last_validated_missing: Annotated[MeasureOut, _measure("No last-validated date.")]
+    last_validated_stale: Annotated[
+        MeasureOut, _measure("Last validated more than `validated_stale_days` before the census.")
+    ]
+
+
+class QualityThresholdsOut(BaseModel):
+    """Staleness thresholds used (days before the census date)."""
+
+    priority_stale_days: int = Field(description="Default 90.", examples=[90])
+    validated_stale_days: int = Field(description="Default 84 (12 weeks).", examples=[84])
+
+
+class DataQualityReportOut(BaseModel):
+    """Completeness and freshness of the equity inputs on a provider's open PTL."""
+
+    provider_code: str = Field(examples=["RZZ"])
+    census_date: date
+    thresholds: QualityThresholdsOut
+    overall: QualityRowOut = Field(description="All specialties together.")
+    by_specialty: list[QualityRowOut]
+
+
+ReportFormat = Literal["json", "csv"]

@@ -1,0 +1,139 @@
+"""Charts for equity leads, drawn headless in memory (matplotlib's Agg canvas, no pyplot).
+
+Figures are built with ``matplotlib.figure.Figure`` directly rather than pyplot, so no global
+figure state is shared between concurrent requests.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.orm import Session
+
+from app.reports.columns import PtlFilters, load_ptl_columns
+from app.reports.equity import QUINTILE_LABELS, measured
+from models import EquitySnapshot
+from prioritisation.metrics import (
+    DAYS_PER_WEEK,
+    MEDIAN_PERCENT,
+    P92_PERCENT,
+    imd_quintile,
+    quintile_waits,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+ChartFormat = Literal["png", "svg"]
+MEDIA_TYPES: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml"}
+_COLOURS = ("#8c2d04", "#d94801", "#fd8d3c", "#6baed6", "#08519c", "#969696")
+
+
+def _render(figure: Figure, fmt: ChartFormat) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    figure.savefig(buffer, format=fmt, dpi=100, metadata=metadata)
+    return buffer.getvalue()
+
+
+def _threshold_lines(axes: Axes) -> None:
+    for weeks, style in ((18, "--"), (52, ":")):
+        axes.axvline(weeks, color="grey", linestyle=style, linewidth=1)
+
+
+def wait_by_quintile_chart(
+    session: Session,
+    provider_code: str,
+    census_date: date,
+    filters: PtlFilters | None = None,
+    fmt: ChartFormat = "png",
+) -> bytes:
+    """Cumulative wait distribution per IMD quintile, with median and p92 bars beside it.
+
+    The left panel reads as "what share of this quintile has waited at most X weeks"; where a
+    curve crosses 92% is that quintile's p92. Raises ProviderNotFound.
+    """
+    from matplotlib.figure import Figure
+
+    columns = load_ptl_columns(session, provider_code, filters)
+    keep, waits = measured(columns, census_date)
+    waits, deciles = waits[keep], columns.imd_decile[keep]
+    quintiles = imd_quintile(deciles)
+    stats = quintile_waits(waits, deciles)
+    order = [1, 2, 3, 4, 5, 0]
+    names = ["1", "2", "3", "4", "5", "unknown"]
+
+    figure = Figure(figsize=(11, 4.5), layout="constrained")
+    curves, bars = figure.subplots(1, 2, width_ratios=(3, 2))
+    for colour, q, name in zip(_COLOURS, order, names, strict=True):
+        days, counts = np.unique(waits[quintiles == q], return_counts=True)  # small SVGs
+        if days.size == 0:
+            continue
+        share = 100.0 * np.cumsum(counts) / counts.sum()
+        label = f"{QUINTILE_LABELS[name]} (n={counts.sum()})"
+        curves.step(days / DAYS_PER_WEEK, share, where="post", color=colour, label=label)
+    _threshold_lines(curves)
+    for percent in (MEDIAN_PERCENT, P92_PERCENT):
+        curves.axhline(percent, color="lightgrey", linewidth=0.8)
+    curves.set_xlabel("weeks waited (18 and 52 marked)")
+    curves.set_ylabel("% of pathways waiting at most this long")
+    curves.set_ylim(0, 100)
+    curves.legend(fontsize="small", loc="lower right")
+
+    x = np.arange(len(order))
+    medians, p92s = np.nan_to_num(stats.median_weeks[order]), np.nan_to_num(stats.p92_weeks[order])
+    bars.bar(x - 0.2, medians, 0.4, label="median", color="#6baed6")
+    bars.bar(x + 0.2, p92s, 0.4, label="92nd percentile", color="#08519c")
+    bars.set_xticks(x, ["Q1", "Q2", "Q3", "Q4", "Q5", "unknown"])
+    bars.set_ylabel("weeks")
+    bars.axhline(18, color="grey", linestyle="--", linewidth=1)
+    bars.set_ylim(0, max(float(p92s.max(initial=0.0)), 18.0) * 1.25)
+    bars.legend(fontsize="small", loc="upper left", ncols=2)
+    figure.suptitle(f"Waits by IMD quintile, {provider_code}, census {census_date.isoformat()}")
+    return _render(figure, fmt)
+
+
+def _series(snapshots: Sequence[EquitySnapshot], key: str) -> NDArray[np.float64]:
+    values = [snap.report.get("deprivation_gap", {}).get(key) for snap in snapshots]
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def gap_trend_chart(
+    provider_code: str, snapshots: Sequence[EquitySnapshot], fmt: ChartFormat = "png"
+) -> bytes:
+    """Weekly gap between the most and least deprived quintiles, from stored snapshots.
+
+    Top: gap in median and p92 weeks; bottom: gap in percentage points over 18 and 52 weeks.
+    Above zero, the most deprived wait longer.
+    """
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 6), layout="constrained")
+    weeks_axes, points_axes = figure.subplots(2, 1, sharex=True)
+    figure.suptitle(f"Deprivation gap (Q1 minus Q5) by ISO week, {provider_code}")
+    if not snapshots:
+        weeks_axes.text(0.5, 0.5, "No weekly snapshots yet", ha="center", va="center")
+        return _render(figure, fmt)
+    x = np.arange(len(snapshots))
+    labels = [f"{s.iso_year}-W{s.iso_week:02d}" for s in snapshots]
+    weeks_axes.plot(x, _series(snapshots, "median_weeks"), marker="o", label="median")
+    weeks_axes.plot(x, _series(snapshots, "p92_weeks"), marker="s", label="92nd percentile")
+    weeks_axes.set_ylabel("gap, weeks")
+    points_axes.plot(x, _series(snapshots, "pct_over_18_weeks_points"), marker="o", label="> 18 w")
+    points_axes.plot(x, _series(snapshots, "pct_over_52_weeks_points"), marker="s", label="> 52 w")
+    points_axes.set_ylabel("gap, percentage points")
+    for axes in (weeks_axes, points_axes):
+        axes.axhline(0, color="grey", linewidth=0.8)
+        axes.legend(fontsize="small")
+    step = max(1, len(labels) // 12)
+    points_axes.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+    return _render(figure, fmt)

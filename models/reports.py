@@ -1,0 +1,28 @@
+"""Weekly equity report snapshots, kept so waits and gaps can be read as a trend."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+from models.ptl import BigId
+
+
+class EquitySnapshot(Base):
+    """The provider-wide equity report as first computed in one ISO week (first one wins)."""
+
+    __tablename__ = "equity_snapshots"
+    __table_args__ = (UniqueConstraint("provider_code", "iso_year", "iso_week"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_code: Mapped[str] = mapped_column(String(5))
+    iso_year: Mapped[int] = mapped_column(SmallInteger)
+    iso_week: Mapped[int] = mapped_column(SmallInteger)
+    census_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
