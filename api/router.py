@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from api.routes import audit, ptl, reference, reports
+from api.routes import audit, ptl, reference, reports, rules
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(ptl.router)
 api_router.include_router(reference.router)
 api_router.include_router(audit.router)
 api_router.include_router(reports.router)
+api_router.include_router(rules.router)

@@ -46,6 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "ptl", "description": "Push and read patient tracking list entries."},
             {"name": "reference", "description": "Reference data the PTL is checked against."},
             {"name": "audit", "description": "Append-only, hash-chained audit log."},
+            {
+                "name": "rules",
+                "description": "Versioned rule sets per specialty: draft, preview, publish, "
+                "roll back (clinicians and admins change them).",
+            },
         ],
     )
     app.state.settings = settings

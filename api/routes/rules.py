@@ -1,0 +1,407 @@
+"""Rules resource: versioned rule sets per specialty (clinicians and admins change them).
+
+Concurrency: a draft's ``ETag`` is its ``lock_version``; an edit must send it back in
+``If-Match`` (428 without it) and loses with 409 when someone else edited first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from api.deps import AnyReader, SessionDep, SettingsDep, require_roles
+from api.errors import responses
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from api.schemas.rules import (
+    ChangeOut,
+    DiffOut,
+    DraftCreate,
+    DraftUpdate,
+    InForceOut,
+    PreviewOut,
+    PublishIn,
+    RuleDocumentRejected,
+    RuleVersionOut,
+    RuleVersionSummary,
+)
+from app.rules import service
+from app.rules.errors import (
+    ConcurrentChange,
+    InvalidRequest,
+    NotADraft,
+    RuleDocumentInvalid,
+    RulesError,
+    StaleVersion,
+    UnknownSpecialty,
+    VersionNotFound,
+)
+from app.rules.in_force import in_force_rows
+from app.rules.preview import preview_draft
+from app.rules.summary import in_force_summary
+from app.security import Principal, Role
+from models.base import utcnow
+from models.rules import DRAFT, RuleSetVersion
+
+router = APIRouter(prefix="/rules", tags=["rules"])
+
+RulesEditor = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.ADMIN))]
+Specialty = Annotated[
+    str,
+    Path(
+        pattern=r"^(default|\d{3})$",
+        description="`default` or a treatment function code, e.g. `110`.",
+        examples=["110"],
+    ),
+]
+DraftId = Annotated[int, Path(description="The draft's `id` (not its version number).")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The draft\'s ETag as last read, e.g. `"3"`.',
+    ),
+]
+
+_STATUS: dict[type[RulesError], int] = {
+    UnknownSpecialty: status.HTTP_404_NOT_FOUND,
+    VersionNotFound: status.HTTP_404_NOT_FOUND,
+    NotADraft: status.HTTP_409_CONFLICT,
+    StaleVersion: status.HTTP_409_CONFLICT,
+    ConcurrentChange: status.HTTP_409_CONFLICT,
+    InvalidRequest: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RuleDocumentInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+_REJECTED: dict[int | str, dict[str, Any]] = {
+    422: {"model": RuleDocumentRejected, "description": "Invalid document: every problem"}
+}
+_READ = responses(400, 401, 403, 404)
+_CHANGE = {**responses(401, 403, 404, 409), **_REJECTED}
+
+
+def _refused(session: Session, exc: RulesError) -> JSONResponse:
+    """The answer to a refusal (nothing the request did is kept)."""
+    session.rollback()
+    body: dict[str, Any] = {"detail": str(exc)}
+    code = next(c for kind, c in _STATUS.items() if isinstance(exc, kind))
+    if code == status.HTTP_422_UNPROCESSABLE_CONTENT:
+        problems = exc.problems if isinstance(exc, RuleDocumentInvalid) else []
+        body["errors"] = [{"path": p.path, "message": p.message} for p in problems]
+    return JSONResponse(body, status_code=code)
+
+
+def _lock(if_match: str | None, *, required: bool) -> int | None:
+    """The lock version named by ``If-Match`` (428 when required and missing)."""
+    if if_match is None or not if_match.strip():
+        if required:
+            raise HTTPException(
+                status.HTTP_428_PRECONDITION_REQUIRED,
+                detail="If-Match required: send the draft's ETag from your last read",
+            )
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            detail=f"If-Match must be one draft ETag such as '\"3\"', not {if_match!r}",
+        )
+    return int(value)
+
+
+def _etag(row: RuleSetVersion) -> str:
+    return f'"{row.lock_version}"'
+
+
+def _out(session: Session, row: RuleSetVersion, response: Response | None = None) -> RuleVersionOut:
+    now = utcnow()
+    current = in_force_rows(session, now).get(row.specialty)
+    if response is not None and row.status == DRAFT:
+        response.headers["ETag"] = _etag(row)
+    return RuleVersionOut.with_document(row, current.id if current else None, now)
+
+
+@router.get(
+    "",
+    response_model=Page[InForceOut],
+    summary="The rule set in force per specialty",
+    responses=_READ,
+)
+def list_in_force(
+    _: AnyReader,
+    session: SessionDep,
+    at: Annotated[datetime | None, Query(description="Moment (default now).")] = None,
+) -> Page[InForceOut]:
+    """`default` first, then every specialty with its own version in force or scheduled, with
+    review warnings (review dates passed). Small: served whole in one page."""
+    now = utcnow()
+    items = [InForceOut.of(item, now) for item in in_force_summary(session, at or now)]
+    return Page(items=items, next_cursor=None)
+
+
+@router.get(
+    "/{specialty}/versions",
+    response_model=Page[RuleVersionSummary],
+    summary="Version history, newest first",
+    responses=_READ,
+)
+def list_versions(
+    specialty: Specialty,
+    _: AnyReader,
+    session: SessionDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    state: Annotated[
+        Literal["draft", "published", "discarded"] | None,
+        Query(alias="status", description="Only versions in this status."),
+    ] = None,
+) -> Page[RuleVersionSummary] | JSONResponse:
+    try:
+        service.ensure_specialty(session, specialty)
+    except RulesError as exc:
+        return _refused(session, exc)
+    after = decode_cursor(cursor)
+    rows = service.history(
+        session,
+        specialty,
+        limit=limit + 1,
+        before_version=None if after is None else int(after),
+        status=state,
+    )
+    now = utcnow()
+    current = in_force_rows(session, now).get(specialty)
+    current_id = current.id if current else None
+    return page_of(
+        rows,
+        limit,
+        lambda row: row.version,
+        lambda row: RuleVersionSummary.of(row, current_id, now),
+    )
+
+
+@router.get(
+    "/{specialty}/versions/{version}",
+    response_model=RuleVersionOut,
+    summary="One version with its document (ETag for drafts)",
+    responses=_READ,
+)
+def get_version(
+    specialty: Specialty, version: int, _: AnyReader, session: SessionDep, response: Response
+) -> RuleVersionOut | JSONResponse:
+    try:
+        return _out(session, service.get_version(session, specialty, version), response)
+    except RulesError as exc:
+        return _refused(session, exc)
+
+
+@router.get(
+    "/{specialty}/diff",
+    response_model=DiffOut,
+    summary="Changed leaves between two versions",
+    responses=_READ,
+)
+def diff(
+    specialty: Specialty,
+    _: AnyReader,
+    session: SessionDep,
+    from_version: Annotated[int, Query(alias="from", ge=1, description="Version before.")],
+    to_version: Annotated[int, Query(alias="to", ge=1, description="Version after.")],
+) -> DiffOut | JSONResponse:
+    try:
+        changes = service.diff_versions(session, specialty, from_version, to_version)
+    except RulesError as exc:
+        return _refused(session, exc)
+    return DiffOut(
+        specialty=specialty,
+        from_version=from_version,
+        to_version=to_version,
+        changes=[ChangeOut(**change.as_dict()) for change in changes],
+    )
+
+
+@router.post(
+    "/{specialty}/drafts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RuleVersionOut,
+    summary="Create a draft",
+    responses=_CHANGE,
+)
+def create_draft(
+    specialty: Specialty,
+    body: DraftCreate,
+    principal: RulesEditor,
+    session: SessionDep,
+    response: Response,
+) -> RuleVersionOut | JSONResponse:
+    """From the version in force (empty body; for a specialty without its own, the default),
+    from `from_version`, or from a posted `document`. The answer's `ETag` is needed to edit."""
+    try:
+        row = service.create_draft(
+            session,
+            specialty,
+            principal.subject,
+            from_version=body.from_version,
+            document=body.document,
+        )
+    except RulesError as exc:
+        return _refused(session, exc)
+    response.headers["Location"] = f"/api/v1/rules/{specialty}/versions/{row.version}"
+    return _out(session, row, response)
+
+
+@router.put(
+    "/{specialty}/drafts/{draft_id}",
+    response_model=RuleVersionOut,
+    summary="Replace a draft's document (If-Match required)",
+    responses={**_CHANGE, **responses(400, 428)},
+)
+def update_draft(
+    specialty: Specialty,
+    draft_id: DraftId,
+    body: DraftUpdate,
+    principal: RulesEditor,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RuleVersionOut | JSONResponse:
+    """409 if the draft changed since your ETag or is no longer a draft (published versions
+    are never edited); 422 lists every problem in the document with its path."""
+    expected = _lock(if_match, required=True)
+    assert expected is not None
+    try:
+        row = service.update_draft(
+            session,
+            specialty,
+            draft_id,
+            body.document,
+            expected_lock=expected,
+            actor=principal.subject,
+        )
+    except RulesError as exc:
+        return _refused(session, exc)
+    return _out(session, row, response)
+
+
+@router.delete(
+    "/{specialty}/drafts/{draft_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Discard a draft",
+    responses={**responses(400, 401, 403, 404, 409)},
+)
+def discard_draft(
+    specialty: Specialty,
+    draft_id: DraftId,
+    principal: RulesEditor,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """The draft is kept as `discarded` (its number is never reused) and can no longer change."""
+    try:
+        service.discard_draft(
+            session,
+            specialty,
+            draft_id,
+            actor=principal.subject,
+            expected_lock=_lock(if_match, required=False),
+        )
+    except RulesError as exc:
+        return _refused(session, exc)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{specialty}/drafts/{draft_id}/preview",
+    response_model=PreviewOut,
+    summary="Preview a draft's effect on a provider's current list",
+    responses={**responses(401, 403, 404, 409), **_REJECTED},
+)
+def preview(
+    specialty: Specialty,
+    draft_id: DraftId,
+    _: RulesEditor,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: Annotated[
+        str, Query(min_length=3, max_length=5, description="Provider ODS code.", examples=["RZZ"])
+    ],
+    census_date: Annotated[date | None, Query(description="Waits counted to (today).")] = None,
+) -> PreviewOut | JSONResponse:
+    """Ranks the open list (that specialty; for `default`, every specialty without its own
+    rules) under the rules in force and with the draft, and reports who moves: per list, by
+    IMD quintile and ethnic group, and the guardrail facts. Changes nothing."""
+    try:
+        result = preview_draft(
+            session,
+            specialty,
+            draft_id,
+            provider_code=provider.upper(),
+            census_date=census_date or date.today(),
+            imd_edition=settings.imd_edition,
+        )
+    except RulesError as exc:
+        return _refused(session, exc)
+    return PreviewOut.of(result)
+
+
+@router.post(
+    "/{specialty}/drafts/{draft_id}/publish",
+    response_model=RuleVersionOut,
+    summary="Publish a draft (reason required)",
+    responses={**_CHANGE, **responses(400)},
+)
+def publish(
+    specialty: Specialty,
+    draft_id: DraftId,
+    body: PublishIn,
+    principal: RulesEditor,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> RuleVersionOut | JSONResponse:
+    """Takes effect at `effective_from` (now by default; may be later, never earlier). The
+    published version is immutable. With `If-Match`, publishes only the draft you read."""
+    try:
+        row = service.publish_draft(
+            session,
+            specialty,
+            draft_id,
+            actor=principal.subject,
+            reason=body.reason,
+            effective_from=body.effective_from,
+            expected_lock=_lock(if_match, required=False),
+        )
+    except RulesError as exc:
+        return _refused(session, exc)
+    return _out(session, row)
+
+
+@router.post(
+    "/{specialty}/versions/{version}/republish",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RuleVersionOut,
+    summary="Roll back: publish an earlier version again as a new version",
+    responses=_CHANGE,
+)
+def republish(
+    specialty: Specialty,
+    version: int,
+    body: PublishIn,
+    principal: RulesEditor,
+    session: SessionDep,
+    response: Response,
+) -> RuleVersionOut | JSONResponse:
+    try:
+        row = service.republish(
+            session,
+            specialty,
+            version,
+            actor=principal.subject,
+            reason=body.reason,
+            effective_from=body.effective_from,
+        )
+    except RulesError as exc:
+        return _refused(session, exc)
+    response.headers["Location"] = f"/api/v1/rules/{specialty}/versions/{row.version}"
+    return _out(session, row)
