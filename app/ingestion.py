@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.audit import AuditKind, record_event
 from app.ingest import RawTable, RowError, validate_table
 from app.ingest.store import store_entries
+from app.rankings import run_ranking
 from app.reference_store import load_imd_lookup, load_reference_codes
 from models import UploadBatch
 from models.base import utcnow
@@ -37,6 +38,8 @@ class IngestRequest:
     idempotency_key: str | None = None
     imd_edition: str = "iod2019"
     max_errors: int | None = None
+    rank_after_upload: bool = True
+    """Rank each provider in a successful batch, in the same transaction (False: skip)."""
 
 
 @dataclass
@@ -47,6 +50,7 @@ class IngestOutcome:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     replayed: bool = False
+    ranking_run_ids: list[int] = field(default_factory=list)
 
 
 def _replay(session: Session, request: IngestRequest, checksum: str) -> UploadBatch | None:
@@ -178,4 +182,16 @@ def _ingest(
             "warnings": {w.code: w.count for w in validated.warnings},
         },
     )
-    return IngestOutcome(batch=batch)
+    runs = [
+        run_ranking(
+            session,
+            provider,
+            actor=request.actor,
+            trigger="upload",
+            census_date=today,
+            upload_batch_id=batch.id,
+            imd_edition=request.imd_edition,
+        )
+        for provider in (providers if request.rank_after_upload else [])
+    ]
+    return IngestOutcome(batch=batch, ranking_run_ids=[run.id for run in runs])

@@ -3,6 +3,7 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.ptl import PtlEntry, UploadBatch
+from models.rankings import RankingOverride, RankingResult, RankingRun
 from models.reference import (
     ClinicalArea,
     EthnicCategory,
@@ -26,6 +27,9 @@ __all__ = [
     "InclusionGroup",
     "PriorityCode",
     "PtlEntry",
+    "RankingOverride",
+    "RankingResult",
+    "RankingRun",
     "RuleSetVersion",
     "TreatmentFunction",
     "UploadBatch",

@@ -1,0 +1,208 @@
+"""Ranking runs: score a provider's open PTL under the rules in force and store the snapshot.
+
+Why a snapshot: the ranked list, the CSV for the PAS and every later rationale must show
+exactly what was decided at the time, so nothing is rescored on read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import AuditKind, record_event
+from app.ptl_arrays import inputs_hash, load_open_ptl
+from app.rankings.errors import NotFound, RankingFailed
+from app.rankings.overrides import active_overrides, overrides_input
+from app.rankings.store import insert_results, result_columns
+from app.reports import record_weekly_snapshot
+from app.rules.in_force import RulesInconsistent, rules_in_force
+from models import RankingRun
+from models.base import utcnow
+from prioritisation import rank_ptl
+
+Trigger = Literal["upload", "manual"]
+RUN_PAGE = 50
+
+
+def census_moment(census_date: date, now: datetime) -> datetime:
+    """When rules and overrides are read for a run: now for today's census, else the end of
+    the census day (a back-dated run sees what was in force on that day)."""
+    if census_date >= now.astimezone(UTC).date():
+        return now
+    return datetime.combine(census_date, time.max, tzinfo=UTC)
+
+
+def run_ranking(
+    session: Session,
+    provider_code: str,
+    *,
+    actor: str,
+    trigger: Trigger,
+    census_date: date,
+    specialties: Sequence[str] | None = None,
+    upload_batch_id: int | None = None,
+    imd_edition: str,
+    now: datetime | None = None,
+) -> RankingRun:
+    """Rank ``provider_code``'s open PTL (or ``specialties`` of it), store it, audit it.
+
+    Raises NotFound when there is nothing open to rank and RankingFailed when the engine
+    refuses the inputs or rules. Never commits: the caller's transaction holds everything.
+    """
+    started = now or utcnow()
+    rules_at = census_moment(census_date, started)
+    chosen = sorted(set(specialties)) if specialties else None
+    loaded = load_open_ptl(session, provider_code, specialties=chosen, imd_edition=imd_edition)
+    if not len(loaded):
+        scope = f" in specialties {', '.join(chosen)}" if chosen else ""
+        raise NotFound(f"provider {provider_code} has no open PTL entries{scope} to rank")
+    try:
+        in_force = rules_in_force(session, rules_at)
+    except RulesInconsistent as exc:
+        raise RankingFailed(str(exc)) from exc
+    overrides, override_ids = overrides_input(
+        loaded.arrays.pathway_id, active_overrides(session, provider_code, rules_at)
+    )
+    try:
+        result = rank_ptl(loaded.arrays, in_force.rulebook, census_date, overrides)
+    except ValueError as exc:
+        raise RankingFailed(f"ranking {provider_code} failed: {exc}") from exc
+    used = sorted(set(result.rule_set_ids) | {"default"})
+    versions = {key: in_force.versions.get(key) for key in used}
+    run = RankingRun(
+        provider_code=provider_code,
+        census_date=census_date,
+        rules_at=rules_at,
+        started_at=started,
+        requested_by=actor,
+        trigger=trigger,
+        upload_batch_id=upload_batch_id,
+        specialties=chosen,
+        rule_versions=versions,
+        imd_edition=imd_edition,
+        inputs_hash=inputs_hash(loaded),
+        entry_count=len(loaded),
+        parked_count=int(result.parked.sum()),
+        list_count=len(result.list_keys),
+        override_count=0 if overrides is None else int((overrides.kind != "").sum()),
+    )
+    session.add(run)
+    session.flush()
+    columns = result_columns(
+        run.id, result, loaded, rule_versions=versions, override_ids=override_ids
+    )
+    insert_results(session, columns, len(loaded))
+    run.completed_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor,
+        AuditKind.RANKING_RUN,
+        provider_code=provider_code,
+        subject_type="ranking_run",
+        subject_id=run.id,
+        details=run_summary(run),
+    )
+    if rules_at == started:
+        record_weekly_snapshot(session, provider_code, actor=actor, census_date=census_date)
+    return run
+
+
+def run_summary(run: RankingRun) -> dict[str, Any]:
+    """What the audit record of a run says (no patient data)."""
+    return {
+        "run_id": run.id,
+        "census_date": run.census_date.isoformat(),
+        "trigger": run.trigger,
+        "upload_batch_id": run.upload_batch_id,
+        "specialties": run.specialties,
+        "rule_versions": run.rule_versions,
+        "imd_edition": run.imd_edition,
+        "inputs_hash": run.inputs_hash,
+        "entry_count": run.entry_count,
+        "parked_count": run.parked_count,
+        "list_count": run.list_count,
+        "override_count": run.override_count,
+    }
+
+
+def get_run(session: Session, run_id: int) -> RankingRun:
+    run = session.get(RankingRun, run_id)
+    if run is None or run.completed_at is None:
+        raise NotFound(f"ranking run {run_id} not found")
+    return run
+
+
+def list_runs(
+    session: Session, *, provider_code: str | None, limit: int, before_id: int | None
+) -> list[RankingRun]:
+    """Completed runs, newest first (``limit`` + 1 rows so the caller can tell if more exist)."""
+    query = (
+        select(RankingRun)
+        .where(RankingRun.completed_at.is_not(None))
+        .order_by(RankingRun.id.desc())
+        .limit(limit + 1)
+    )
+    if provider_code is not None:
+        query = query.where(RankingRun.provider_code == provider_code)
+    if before_id is not None:
+        query = query.where(RankingRun.id < before_id)
+    return list(session.scalars(query))
+
+
+def runs_newest_first(
+    session: Session, provider_code: str, *, at: datetime | None = None
+) -> Iterator[RankingRun]:
+    """The provider's completed runs (completed at or before ``at``), newest first, lazily."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = (
+            select(RankingRun)
+            .where(RankingRun.provider_code == provider_code, RankingRun.completed_at.is_not(None))
+            .order_by(RankingRun.completed_at.desc(), RankingRun.id.desc())
+            .limit(RUN_PAGE)
+        )
+        if at is not None:
+            query = query.where(RankingRun.completed_at <= at)
+        if after is not None:
+            query = query.where(
+                (RankingRun.completed_at < after[0])
+                | ((RankingRun.completed_at == after[0]) & (RankingRun.id < after[1]))
+            )
+        runs = list(session.scalars(query))
+        yield from runs
+        if len(runs) < RUN_PAGE:
+            return
+        last = runs[-1]
+        assert last.completed_at is not None
+        after = (last.completed_at, last.id)
+
+
+def covers(run: RankingRun, treatment_function_code: str) -> bool:
+    """Whether ``run`` ranked ``treatment_function_code`` (a run without a list ranks all)."""
+    return run.specialties is None or treatment_function_code in run.specialties
+
+
+def latest_run(
+    session: Session, provider_code: str, *, specialty: str | None = None
+) -> RankingRun | None:
+    """The newest completed run of the provider (covering ``specialty`` when given)."""
+    for run in runs_newest_first(session, provider_code):
+        if specialty is None or covers(run, specialty):
+            return run
+    return None
+
+
+def ranked_providers(session: Session, limit: int = 2) -> list[str]:
+    """Up to ``limit`` providers with a completed run (to default the provider when alone)."""
+    query = (
+        select(RankingRun.provider_code)
+        .where(RankingRun.completed_at.is_not(None))
+        .distinct()
+        .limit(limit)
+    )
+    return list(session.scalars(query))

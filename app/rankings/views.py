@@ -1,0 +1,165 @@
+"""Stored rows shaped for callers: ranked-list records, CSV lines and the rationale record.
+
+Why here and not in the router: the JSON page, the CSV download and the benchmark share the
+exact same fields, and NHS numbers are redacted in one place for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Row
+
+from app.privacy import nhs_number_for
+from app.rankings.rationale import Rationale
+from app.security import Principal
+from models import RankingOverride
+from prioritisation import COMPONENTS, rtt_weeks
+
+CSV_COLUMNS = (
+    "run_id", "provider_code", "pathway_id", "nhs_number", "specialty", "specialty_name",
+    "pathway_stage", "priority_code", "site_code", "wait_days", "wait_weeks", "imd_decile",
+    "rank", "list_size", "conventional_rank", "rank_change", "score",
+    *(f"component_{name}" for name in COMPONENTS),
+    "protected", "protection_reason", "capped", "parked", "parked_reason",
+    "override_kind", "override_days", "override_reason", "override_expires_at", "override_status",
+)  # fmt: skip
+"""The CSV download's header (PAS import): the JSON fields, components and override flat."""
+
+
+def _override(row: Any) -> dict[str, Any] | None:
+    if row.override_id is None:
+        return None
+    return {
+        "id": row.override_id,
+        "kind": row.override_kind,
+        "days": row.override_days,
+        "reason": row.override_reason,
+        "expires_at": row.override_expires_at,
+        "status": row.override_status,
+    }
+
+
+def ranked_records(
+    rows: Sequence[Row[Any]], run_id: int, principal: Principal, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One record per stored row, as the ranked list serves it."""
+    weeks = rtt_weeks(np.array([row.wait_days for row in rows], dtype=np.int64)).tolist()
+    return [
+        {
+            "run_id": run_id,
+            "provider_code": row.provider_code,
+            "pathway_id": row.pathway_id,
+            "nhs_number": nhs_number_for(principal, row.nhs_number),
+            "specialty": row.treatment_function_code,
+            "specialty_name": names.get(row.treatment_function_code, row.treatment_function_code),
+            "pathway_stage": row.pathway_stage,
+            "priority_code": row.priority_code,
+            "site_code": row.site_code,
+            "wait_days": row.wait_days,
+            "wait_weeks": week,
+            "imd_decile": row.imd_decile,
+            "rank": row.rank,
+            "list_size": row.list_size,
+            "conventional_rank": row.conventional_rank,
+            "rank_change": row.conventional_rank - row.rank,
+            "score": row.score,
+            "components": {name: getattr(row, name) for name in COMPONENTS},
+            "protected": row.protected,
+            "protection_reason": row.protection_reason or None,
+            "capped": row.capped,
+            "parked": row.parked,
+            "parked_reason": row.parked_reason or None,
+            "override": _override(row),
+        }
+        for row, week in zip(rows, weeks, strict=True)
+    ]
+
+
+def csv_line(record: dict[str, Any]) -> list[Any]:
+    """A ranked record flattened into :data:`CSV_COLUMNS` order ("" for null)."""
+    flat = {k: v for k, v in record.items() if k not in ("components", "override")}
+    flat.update({f"component_{k}": v for k, v in record["components"].items()})
+    override = record["override"] or {}
+    flat.update({f"override_{k}": v for k, v in override.items() if k != "id"})
+    expires = flat.get("override_expires_at")
+    if isinstance(expires, datetime):
+        flat["override_expires_at"] = expires.isoformat()
+    return ["" if flat.get(name) is None else flat[name] for name in CSV_COLUMNS]
+
+
+def _override_record(override: RankingOverride | None, status: str) -> dict[str, Any] | None:
+    if override is None:
+        return None
+    return {
+        "id": override.id,
+        "kind": override.kind,
+        "days": override.days,
+        "reason": override.reason,
+        "expires_at": override.expires_at,
+        "status": status,
+    }
+
+
+def _codes(value: str) -> list[str]:
+    return [code for code in value.split(";") if code]
+
+
+def rationale_record(found: Rationale) -> dict[str, Any]:
+    """Everything the rationale endpoint answers, from the stored row and its rules."""
+    row, explained = found.row, found.explanation
+    return {
+        "at": found.at,
+        "run": found.run,
+        "provider_code": row.provider_code,
+        "pathway_id": row.pathway_id,
+        "specialty_name": found.specialty_name,
+        "inputs": {
+            "treatment_function_code": row.treatment_function_code,
+            "pathway_stage": row.pathway_stage,
+            "priority_code": row.priority_code,
+            "priority_defaulted": row.priority_defaulted,
+            "priority_set_date": row.priority_set_date,
+            "site_code": row.site_code,
+            "rtt_clock_start": row.rtt_clock_start,
+            "rtt_status": row.rtt_status,
+            "imd_decile": row.imd_decile,
+            "imd_measure_decile": row.imd_measure_decile,
+            "imd_source": row.imd_source,
+            "imd_edition": row.imd_edition,
+            "ethnic_category": row.ethnic_category,
+            "ethnic_group": row.ethnic_group,
+            "inclusion_groups": _codes(row.inclusion_groups),
+            "clinical_areas": _codes(row.clinical_areas),
+        },
+        "rules": [
+            {
+                "key": r.key,
+                "version_id": r.version_id,
+                "version_label": r.version_label,
+                "document": r.document,
+            }
+            for r in found.rules
+        ],
+        "rank": row.rank,
+        "conventional_rank": row.conventional_rank,
+        "rank_change": row.conventional_rank - row.rank,
+        "list_size": row.list_size,
+        "wait_days": row.wait_days,
+        "wait_weeks": explained["wait_weeks"],
+        "score": row.score,
+        "components": {name: getattr(row, name) for name in COMPONENTS},
+        "factors": explained["factors"],
+        "uplift_uncapped": row.uplift_uncapped,
+        "cap_days": row.cap_days,
+        "capped": row.capped,
+        "protected": row.protected,
+        "protection_reason": row.protection_reason or None,
+        "parked": row.parked,
+        "parked_reason": row.parked_reason or None,
+        "override": _override_record(found.override, row.override_status),
+        "sentence": explained["sentence"],
+    }
