@@ -47,6 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "reference", "description": "Reference data the PTL is checked against."},
             {"name": "audit", "description": "Append-only, hash-chained audit log."},
             {
+                "name": "rankings",
+                "description": "Ranking runs, the stored ranked PTL (JSON or CSV), clinicians' "
+                "overrides and per-entry rationales.",
+            },
+            {
                 "name": "rules",
                 "description": "Versioned rule sets per specialty: draft, preview, publish, "
                 "roll back (clinicians and admins change them).",

@@ -1,0 +1,383 @@
+"""Rankings resource: runs, the stored ranked list (JSON or CSV), overrides and rationales.
+
+The ranked list is read from the stored snapshot only; nothing is rescored on read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.deps import AnyReader, SessionDep, SettingsDep, get_engine, require_roles
+from api.errors import responses
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.schemas.rankings import (
+    OverrideCreate,
+    OverrideOut,
+    OverrideRevoke,
+    RankedEntryOut,
+    RankedPage,
+    RationaleOut,
+    RunOut,
+    RunRequest,
+    Stage,
+)
+from app import rankings
+from app.database import session_factory
+from app.rankings.ranked import ListKey, parse_list_key
+from app.rankings.views import CSV_COLUMNS, csv_line, ranked_records, rationale_record
+from app.security import Principal, Role
+from models import RankingRun
+
+router = APIRouter(tags=["rankings"])
+
+Runner = Annotated[Principal, Depends(require_roles(Role.SCHEDULER, Role.ADMIN))]
+OverrideEditor = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.ADMIN))]
+RationaleReader = Annotated[
+    Principal, Depends(require_roles(Role.AUDITOR, Role.CLINICIAN, Role.ADMIN))
+]
+ProviderQuery = Annotated[
+    str, Query(min_length=3, max_length=5, description="Provider ODS code.", examples=["RZZ"])
+]
+
+_STATUS: dict[type[rankings.RankingError], int] = {
+    rankings.NotFound: status.HTTP_404_NOT_FOUND,
+    rankings.Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    rankings.Conflict: status.HTTP_409_CONFLICT,
+    rankings.RankingFailed: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+def _http(exc: rankings.RankingError) -> HTTPException:
+    return HTTPException(_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST), detail=str(exc))
+
+
+def _bad_request(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_400_BAD_REQUEST, detail=message)
+
+
+@router.post(
+    "/rankings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunOut,
+    summary="Rank a provider's open PTL now",
+    responses=responses(401, 403, 404, 422),
+)
+def create_run(
+    body: RunRequest, principal: Runner, session: SessionDep, settings: SettingsDep
+) -> RunOut:
+    """Score the open PTL with the rules and overrides in force and store the snapshot.
+
+    Uploads start a run by themselves; this is for re-ranking on demand (new rules, new
+    overrides, a new day). 404 when the provider has nothing open to rank.
+    """
+    census = body.census_date or date.today()
+    if census > date.today():
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="census_date cannot be in the future"
+        )
+    try:
+        run = rankings.run_ranking(
+            session,
+            body.provider.upper(),
+            actor=principal.subject,
+            trigger="manual",
+            census_date=census,
+            specialties=body.specialties,
+            imd_edition=settings.imd_edition,
+        )
+    except rankings.RankingError as exc:
+        raise _http(exc) from exc
+    return RunOut.model_validate(run)
+
+
+@router.get(
+    "/rankings",
+    response_model=Page[RunOut],
+    summary="Ranking runs, newest first",
+    responses=responses(400, 401, 403),
+)
+def list_runs(
+    _: AnyReader,
+    session: SessionDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    provider: Annotated[str | None, Query(description="Provider ODS code.")] = None,
+) -> Page[RunOut]:
+    after = decode_cursor(cursor)
+    if after is not None and not isinstance(after, int):
+        raise _bad_request("invalid cursor")
+    runs = rankings.list_runs(
+        session,
+        provider_code=provider.upper() if provider else None,
+        limit=limit,
+        before_id=after,
+    )
+    more = len(runs) > limit
+    runs = runs[:limit]
+    return Page(
+        items=[RunOut.model_validate(run) for run in runs],
+        next_cursor=encode_cursor(runs[-1].id) if more else None,
+    )
+
+
+@router.get(
+    "/rankings/{run_id}",
+    response_model=RunOut,
+    summary="One ranking run",
+    responses=responses(401, 403, 404),
+)
+def get_run(run_id: int, _: AnyReader, session: SessionDep) -> RunOut:
+    try:
+        return RunOut.model_validate(rankings.get_run(session, run_id))
+    except rankings.RankingError as exc:
+        raise _http(exc) from exc
+
+
+def _resolve_run(
+    session: Session, provider: str | None, specialty: str | None, run_id: int | None
+) -> RankingRun:
+    """The run a ranked-list request reads: the one named, or the provider's latest."""
+    if run_id is not None:
+        try:
+            run = rankings.get_run(session, run_id)
+        except rankings.RankingError as exc:
+            raise _http(exc) from exc
+        if provider is not None and run.provider_code != provider:
+            raise _bad_request(f"run {run_id} ranked provider {run.provider_code}, not {provider}")
+        return run
+    if provider is None:
+        providers = rankings.ranked_providers(session)
+        if len(providers) > 1:
+            raise _bad_request("provider is required: more than one provider has been ranked")
+        if not providers:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no ranking run yet")
+        provider = providers[0]
+    latest = rankings.latest_run(session, provider, specialty=specialty)
+    if latest is None:
+        scope = f" covering specialty {specialty}" if specialty else ""
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"no ranking run of provider {provider}{scope}"
+        )
+    return latest
+
+
+def _csv_stream(
+    engine: Engine, run_id: int, filters: rankings.RankedFilters, principal: Principal
+) -> Iterator[str]:
+    """Every matching row as CSV, read in chunks with its own session while streaming."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    with session_factory(engine)() as session:
+        run = rankings.get_run(session, run_id)
+        names = rankings.specialty_names(session)
+        after: ListKey | None = None
+        while True:
+            rows, after = rankings.ranked_page(session, run, filters, after=after, limit=5000)
+            writer.writerows(csv_line(r) for r in ranked_records(rows, run.id, principal, names))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if after is None:
+                return
+
+
+@router.get(
+    "/ptl/ranked",
+    response_model=RankedPage,
+    summary="The ranked PTL from the latest run",
+    responses={
+        **responses(400, 401, 403, 404),
+        200: {
+            "description": "A page of the ranked list (JSON), or with `format=csv` every "
+            "matching row as a CSV attachment.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+    },
+)
+def ranked_list(
+    principal: AnyReader,
+    session: SessionDep,
+    engine: Annotated[Engine, Depends(get_engine)],
+    provider: Annotated[
+        str | None,
+        Query(description="Provider ODS code; optional when only one provider is ranked."),
+    ] = None,
+    specialty: Annotated[
+        str | None, Query(pattern=r"^\d{3}$", description="Treatment function code.")
+    ] = None,
+    stage: Annotated[Stage | None, Query(description="Pathway stage.")] = None,
+    priority: Annotated[str | None, Query(description="Priority code, e.g. P2.")] = None,
+    site: Annotated[str | None, Query(description="Site code of treatment.")] = None,
+    run_id: Annotated[int | None, Query(description="Read this run instead of the latest.")] = None,
+    include_parked: Annotated[
+        bool, Query(description="List parked entries (rank 0) after each list's ranked ones.")
+    ] = False,
+    format: Annotated[Literal["json", "csv"], Query(description="`csv` downloads all.")] = "json",
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Any:
+    """Entries in list order (specialty, stage, rank) from a stored run.
+
+    The run is the provider's latest (or, with `specialty`, the latest that ranked it); a
+    cursor pins the run it started on so every page comes from the same snapshot.
+    """
+    after: ListKey | None = None
+    decoded = decode_cursor(cursor)
+    if decoded is not None:
+        try:
+            run_id_in_cursor, *key = decoded
+            after = parse_list_key(key)
+        except (TypeError, ValueError) as exc:
+            raise _bad_request("invalid cursor") from exc
+        if run_id is not None and run_id != run_id_in_cursor:
+            raise _bad_request("cursor belongs to another run")
+        run_id = int(run_id_in_cursor)
+    run = _resolve_run(session, provider.upper() if provider else None, specialty, run_id)
+    filters = rankings.RankedFilters(specialty, stage, priority, site, include_parked)
+    if format == "csv":
+        filename = f"ranked-{run.provider_code}-run{run.id}.csv"
+        return StreamingResponse(
+            _csv_stream(engine, run.id, filters, principal),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    rows, next_key = rankings.ranked_page(session, run, filters, after=after, limit=limit)
+    names = rankings.specialty_names(session)
+    return RankedPage(
+        items=[
+            RankedEntryOut.model_validate(r) for r in ranked_records(rows, run.id, principal, names)
+        ],
+        next_cursor=encode_cursor([run.id, *next_key]) if next_key else None,
+    )
+
+
+@router.post(
+    "/ptl/entries/{pathway_id}/overrides",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OverrideOut,
+    summary="Override one entry's place (takes effect at the next run)",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def create_override(
+    pathway_id: str,
+    body: OverrideCreate,
+    provider: ProviderQuery,
+    principal: OverrideEditor,
+    session: SessionDep,
+    settings: SettingsDep,
+    rerank: Annotated[bool, Query(description="Also rank the provider now.")] = False,
+) -> OverrideOut:
+    """Pin ahead, hold back or adjust the uplift of an open entry, with a reason and expiry.
+
+    One active override per pathway (409 otherwise: revoke the old one first).
+    """
+    try:
+        override = rankings.create_override(
+            session,
+            provider.upper(),
+            pathway_id,
+            kind=body.kind,
+            days=body.days,
+            reason=body.reason,
+            expires_at=body.expires_at,
+            actor=principal.subject,
+        )
+        run = None
+        if rerank:
+            run = rankings.run_ranking(
+                session,
+                override.provider_code,
+                actor=principal.subject,
+                trigger="manual",
+                census_date=date.today(),
+                imd_edition=settings.imd_edition,
+            )
+    except rankings.RankingError as exc:
+        raise _http(exc) from exc
+    out = OverrideOut.model_validate(override)
+    out.ranking_run_id = run.id if run else None
+    return out
+
+
+@router.get(
+    "/ptl/entries/{pathway_id}/overrides",
+    response_model=Page[OverrideOut],
+    summary="Overrides of one entry, newest first",
+    responses=responses(400, 401, 403),
+)
+def list_overrides(
+    pathway_id: str,
+    provider: ProviderQuery,
+    _: AnyReader,
+    session: SessionDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[OverrideOut]:
+    after = decode_cursor(cursor)
+    if after is not None and not isinstance(after, int):
+        raise _bad_request("invalid cursor")
+    found = rankings.list_overrides(
+        session, provider.upper(), pathway_id, limit=limit, after_id=after
+    )
+    more = len(found) > limit
+    found = found[:limit]
+    return Page(
+        items=[OverrideOut.model_validate(o) for o in found],
+        next_cursor=encode_cursor(found[-1].id) if more else None,
+    )
+
+
+@router.post(
+    "/overrides/{override_id}/revoke",
+    response_model=OverrideOut,
+    summary="Revoke an override (from the next run on)",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def revoke_override(
+    override_id: int, body: OverrideRevoke, principal: OverrideEditor, session: SessionDep
+) -> OverrideOut:
+    try:
+        override = rankings.revoke_override(
+            session, override_id, actor=principal.subject, reason=body.reason
+        )
+    except rankings.RankingError as exc:
+        raise _http(exc) from exc
+    return OverrideOut.model_validate(override)
+
+
+@router.get(
+    "/ptl/entries/{pathway_id}/rationale",
+    response_model=RationaleOut,
+    summary="Why an entry stood where it stood at a moment",
+    responses=responses(401, 403, 404),
+)
+def rationale(
+    pathway_id: str,
+    provider: ProviderQuery,
+    principal: RationaleReader,
+    session: SessionDep,
+    at: Annotated[
+        datetime | None,
+        Query(description="The moment (ISO 8601; no zone = UTC). Default: now."),
+    ] = None,
+) -> RationaleOut:
+    """The run in force at `at` (latest completed by then that ranked the entry's list),
+    the entry's inputs then, the rule documents, every component and a sentence. Audited."""
+    moment = None if at is None else at if at.tzinfo else at.replace(tzinfo=UTC)
+    try:
+        found = rankings.entry_rationale(
+            session, provider.upper(), pathway_id, actor=principal.subject, at=moment
+        )
+    except rankings.RankingError as exc:
+        raise _http(exc) from exc
+    return RationaleOut.model_validate(rationale_record(found))

@@ -1,0 +1,321 @@
+"""Schemas of the rankings resource: runs, the ranked list, overrides and rationales."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+OverrideKind = Literal["pin_ahead", "hold_back", "adjust_uplift"]
+Stage = Literal["admitted", "non_admitted"]
+
+_COMPONENTS_DESCRIPTION = (
+    "Score components in days: wait, deprivation, ethnicity, core20, inclusion, "
+    "clinical_area, cap (zero or negative: the equity cap), override (clinician "
+    "adjustment). They sum to `score`."
+)
+_COMPONENTS_EXAMPLE: dict[str, Any] = {
+    "wait": 287.0,
+    "deprivation": 21.0,
+    "ethnicity": 0.0,
+    "core20": 7.0,
+    "inclusion": 0.0,
+    "clinical_area": 0.0,
+    "cap": -7.0,
+    "override": 0.0,
+}
+
+
+class RunRequest(BaseModel):
+    """Rank a provider's open PTL now."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"provider": "RZZ", "specialties": ["110", "130"]}}
+    )
+
+    provider: str = Field(min_length=3, max_length=5, description="Provider ODS code.")
+    specialties: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Treatment function codes to rank; omit to rank every specialty.",
+    )
+    census_date: date | None = Field(
+        default=None,
+        description="Waits are counted to this date (default today). A past date applies the "
+        "rules and overrides in force at the end of that day; future dates are refused.",
+    )
+
+
+class RunOut(BaseModel):
+    """A stored ranking run: what went in and how much came out."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "id": 12,
+                "provider_code": "RZZ",
+                "census_date": "2026-11-23",
+                "rules_at": "2026-11-23T09:15:02Z",
+                "started_at": "2026-11-23T09:15:02Z",
+                "completed_at": "2026-11-23T09:15:05Z",
+                "requested_by": "pas.feed",
+                "trigger": "upload",
+                "upload_batch_id": 17,
+                "specialties": None,
+                "rule_versions": {"default": None, "110": 4},
+                "imd_edition": "iod2019",
+                "inputs_hash": "3f5a…",
+                "entry_count": 100000,
+                "parked_count": 3120,
+                "list_count": 36,
+                "override_count": 2,
+            }
+        },
+    )
+
+    id: int
+    provider_code: str
+    census_date: date
+    rules_at: datetime = Field(description="The moment whose rules and overrides applied.")
+    started_at: datetime
+    completed_at: datetime
+    requested_by: str
+    trigger: Literal["upload", "manual"]
+    upload_batch_id: int | None
+    specialties: list[str] | None = Field(description="null: every specialty was ranked.")
+    rule_versions: dict[str, int | None] = Field(
+        description="Rule set key (`default` or a treatment function code) → rule version id "
+        "applied; null means the shipped default document."
+    )
+    imd_edition: str
+    inputs_hash: str = Field(description="SHA-256 of every scoring input, in pathway order.")
+    entry_count: int
+    parked_count: int
+    list_count: int
+    override_count: int
+
+
+class AppliedOverride(BaseModel):
+    """The clinician override a run applied (or ignored) for this entry."""
+
+    id: int
+    kind: OverrideKind
+    days: float | None
+    reason: str
+    expires_at: datetime
+    status: Literal["applied", "ignored_parked", "ignored_protected"] = Field(
+        description="`ignored_parked`: parked entries are not ranked; `ignored_protected`: a "
+        "protected entry cannot be held back."
+    )
+
+
+class RankedEntryOut(BaseModel):
+    """One entry of a stored ranked list."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "run_id": 12,
+                "provider_code": "RZZ",
+                "pathway_id": "RZZ000000123",
+                "nhs_number": "999*****18",
+                "specialty": "110",
+                "specialty_name": "Trauma and Orthopaedic",
+                "pathway_stage": "admitted",
+                "priority_code": "P3",
+                "site_code": "RZZ01",
+                "wait_days": 287,
+                "wait_weeks": 40,
+                "imd_decile": 1,
+                "rank": 112,
+                "list_size": 4318,
+                "conventional_rank": 160,
+                "rank_change": 48,
+                "score": 308.0,
+                "components": _COMPONENTS_EXAMPLE,
+                "protected": False,
+                "protection_reason": None,
+                "capped": True,
+                "parked": False,
+                "parked_reason": None,
+                "override": None,
+            }
+        }
+    )
+
+    run_id: int
+    provider_code: str
+    pathway_id: str
+    nhs_number: str = Field(description="Masked unless the caller books patients.")
+    specialty: str = Field(description="Treatment function code.")
+    specialty_name: str
+    pathway_stage: Stage
+    priority_code: str = Field(description="The priority the entry was ranked by.")
+    site_code: str | None
+    wait_days: int
+    wait_weeks: int = Field(description="Whole RTT weeks (0 for days 0–7).")
+    imd_decile: int | None = Field(description="1 = most deprived; null = unknown.")
+    rank: int = Field(description="1..list_size within (provider, specialty, stage); 0 = parked.")
+    list_size: int
+    conventional_rank: int = Field(description="Rank by priority then wait alone (0 = parked).")
+    rank_change: int = Field(
+        description="conventional_rank − rank: positive means moved earlier by equity weights."
+    )
+    score: float = Field(description="Days: wait plus capped uplifts plus any adjustment.")
+    components: dict[str, float] = Field(description=_COMPONENTS_DESCRIPTION)
+    protected: bool = Field(description="Past or near a target: equity weights cannot delay it.")
+    protection_reason: str | None
+    capped: bool = Field(description="The equity uplift hit the cap for the priority.")
+    parked: bool
+    parked_reason: str | None
+    override: AppliedOverride | None
+
+
+class RankedPage(BaseModel):
+    """One page of a ranked list; pass ``next_cursor`` back as ``cursor`` for the next."""
+
+    items: list[RankedEntryOut]
+    next_cursor: str | None
+
+
+class OverrideCreate(BaseModel):
+    """Move one entry by clinical judgement, with a reason and an expiry."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "kind": "adjust_uplift",
+                "days": 14,
+                "reason": "Rapid deterioration reported at pre-op assessment",
+                "expires_at": "2027-01-31T17:00:00Z",
+            }
+        }
+    )
+
+    kind: OverrideKind = Field(
+        description="`pin_ahead`: top of its priority band (even ahead of protected entries); "
+        "`hold_back`: bottom of its band (refused for protected entries); `adjust_uplift`: add "
+        "`days` outside the equity cap."
+    )
+    days: float | None = Field(
+        default=None,
+        ge=-3650,
+        le=3650,
+        description="adjust_uplift only: days added (negative: removed).",
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="Why (required, audited).")
+    expires_at: datetime = Field(description="When it stops applying; must be in the future.")
+
+
+class OverrideRevoke(BaseModel):
+    """Stop an override applying to later runs."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"reason": "Reviewed in clinic: no longer needed"}}
+    )
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why (required, audited).")
+
+
+class OverrideOut(BaseModel):
+    """A stored override. It takes effect at the next ranking run."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    provider_code: str
+    pathway_id: str
+    kind: OverrideKind
+    days: float | None
+    reason: str
+    expires_at: datetime
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revoke_reason: str | None
+    ranking_run_id: int | None = Field(
+        default=None, description="The run started by `?rerank=true`, if any."
+    )
+
+
+class RuleDocumentOut(BaseModel):
+    """A rule document that scored the entry."""
+
+    key: str = Field(description="`default` or the treatment function code.")
+    version_id: int | None = Field(description="Rule version id; null = shipped default.")
+    version_label: str = Field(description="The document's own `version` string.")
+    document: dict[str, Any]
+
+
+class RationaleInputs(BaseModel):
+    """The entry's inputs as the run saw them."""
+
+    treatment_function_code: str
+    pathway_stage: Stage
+    priority_code: str
+    priority_defaulted: bool
+    priority_set_date: date | None
+    site_code: str | None
+    rtt_clock_start: date
+    rtt_status: str | None
+    imd_decile: int | None
+    imd_measure_decile: int | None = Field(
+        description="Decile of the IMD measure the deprivation rule used (overall or a domain)."
+    )
+    imd_source: str
+    imd_edition: str | None
+    ethnic_category: str
+    ethnic_group: str
+    inclusion_groups: list[str]
+    clinical_areas: list[str]
+
+
+class FactorOut(BaseModel):
+    component: str
+    days: float
+    because: str
+
+
+class RationaleOut(BaseModel):
+    """Why one entry stood where it stood at ``at``: run, inputs, rules, components, sentence."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "sentence": "ranked 112th of 4,318 in Trauma and Orthopaedic P3: waited 40 "
+                "weeks, plus 21 days for living in one of the 10% most deprived areas; capped "
+                "at 21 days",
+            }
+        }
+    )
+
+    at: datetime = Field(description="The moment asked about.")
+    run: RunOut = Field(description="The run in force at `at` for this entry's list.")
+    provider_code: str
+    pathway_id: str
+    specialty_name: str
+    inputs: RationaleInputs
+    rules: list[RuleDocumentOut] = Field(
+        description="The entry's rule set, then the default one (bounds and vocabulary)."
+    )
+    rank: int
+    conventional_rank: int
+    rank_change: int
+    list_size: int
+    wait_days: int
+    wait_weeks: int
+    score: float
+    components: dict[str, float] = Field(description=_COMPONENTS_DESCRIPTION)
+    factors: list[FactorOut] = Field(description="Each non-zero equity component and why.")
+    uplift_uncapped: float
+    cap_days: float
+    capped: bool
+    protected: bool
+    protection_reason: str | None
+    parked: bool
+    parked_reason: str | None
+    override: AppliedOverride | None
+    sentence: str = Field(description="Plain English a patient could read.")
