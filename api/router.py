@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routes import audit, ptl, rankings, reference, reports, rules
+from api.routes import audit, ptl, rankings, reference, reports, rules, simulations
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(ptl.router)
@@ -11,3 +11,4 @@ api_router.include_router(audit.router)
 api_router.include_router(reports.router)
 api_router.include_router(rules.router)
 api_router.include_router(rankings.router)
+api_router.include_router(simulations.router)

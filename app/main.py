@@ -56,6 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "description": "Versioned rule sets per specialty: draft, preview, publish, "
                 "roll back (clinicians and admins change them).",
             },
+            {
+                "name": "simulations",
+                "description": "Equity impact simulation of rule sets on a provider's list, "
+                "and the downloadable equity impact assessment.",
+            },
         ],
     )
     app.state.settings = settings

@@ -28,6 +28,7 @@ from api.schemas.rules import (
     RuleVersionOut,
     RuleVersionSummary,
 )
+from api.schemas.simulations import SimulationOut
 from app.rules import service
 from app.rules.errors import (
     ConcurrentChange,
@@ -43,6 +44,7 @@ from app.rules.in_force import in_force_rows
 from app.rules.preview import preview_draft
 from app.rules.summary import in_force_summary
 from app.security import Principal, Role
+from app.simulations import NoOpenList, SimulationError, simulate_draft_impact
 from models.base import utcnow
 from models.rules import DRAFT, RuleSetVersion
 
@@ -328,10 +330,15 @@ def preview(
         str, Query(min_length=3, max_length=5, description="Provider ODS code.", examples=["RZZ"])
     ],
     census_date: Annotated[date | None, Query(description="Waits counted to (today).")] = None,
+    simulate: Annotated[
+        bool, Query(description="Also simulate the draft's impact week by week.")
+    ] = False,
+    weeks: Annotated[int, Query(ge=1, le=104, description="Simulated weeks.")] = 52,
 ) -> PreviewOut | JSONResponse:
     """Ranks the open list (that specialty; for `default`, every specialty without its own
     rules) under the rules in force and with the draft, and reports who moves: per list, by
-    IMD quintile and ethnic group, and the guardrail facts. Changes nothing."""
+    IMD quintile and ethnic group, and the guardrail facts. With `simulate=true`, also the
+    equity impact simulation (docs/simulation.md). Changes nothing."""
     try:
         result = preview_draft(
             session,
@@ -343,7 +350,23 @@ def preview(
         )
     except RulesError as exc:
         return _refused(session, exc)
-    return PreviewOut.of(result)
+    if not simulate:
+        return PreviewOut.of(result)
+    try:
+        impact = simulate_draft_impact(
+            session,
+            provider=result.provider_code,
+            specialty=specialty,
+            draft_document=service.get_draft(session, specialty, draft_id).document,
+            weeks=weeks,
+            imd_edition=settings.imd_edition,
+            census_date=result.census_date,
+        )
+    except SimulationError as exc:
+        code = 404 if isinstance(exc, NoOpenList) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+    simulation = SimulationOut.model_validate(impact)
+    return PreviewOut.of(result).model_copy(update={"simulation": simulation})
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.schemas.simulations import SimulationOut
 from models.rules import PUBLISHED
 
 if TYPE_CHECKING:
@@ -313,6 +314,11 @@ class PreviewOut(BaseModel):
     by_imd_quintile: list[GroupShiftOut]
     by_ethnic_group: list[GroupShiftOut]
     guardrails: GuardrailsOut
+    simulation: SimulationOut | None = Field(
+        default=None,
+        description="With `simulate=true`: the draft's equity impact simulated week by week "
+        "(`conventional`, `in_force`, `draft`; docs/simulation.md).",
+    )
 
     @classmethod
     def of(cls, preview: DraftPreview) -> PreviewOut:

@@ -1,0 +1,248 @@
+"""Schemas of the simulations resource: the request and the equity impact result.
+
+Every metric is defined in docs/simulation.md; the descriptions here are the short form.
+Waits in weeks are days ÷ 7 (decimals); percentiles use the nearest-rank method.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from prioritisation.simulation import DEFAULT_SEED
+
+RATE_KEY = r"^[A-Za-z0-9]{3}(/(admitted|non_admitted))?$"
+Rates = dict[Annotated[str, Field(pattern=RATE_KEY)], Annotated[float, Field(ge=0, le=1_000_000)]]
+
+
+class RuleSetIn(BaseModel):
+    """A candidate rule set: a stored version (`draft_id`) or a posted rule document.
+
+    It replaces its specialty's rule set (or the default) in the rules in force.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$",
+        description="Name in the result; `conventional` and `in_force` are reserved.",
+        examples=["t_and_o_draft"],
+    )
+    draft_id: int | None = Field(
+        default=None, description="Id of a rule set version (usually a draft).", examples=[12]
+    )
+    document: dict[str, Any] | None = Field(
+        default=None,
+        description="A complete rule set document (its `rule_set_id` names the specialty).",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RuleSetIn:
+        if (self.draft_id is None) == (self.document is None):
+            raise ValueError("give exactly one of draft_id or document")
+        return self
+
+
+class SimulationIn(BaseModel):
+    """What to simulate. Every field but `provider` has a documented default."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "provider": "RZZ",
+                "specialties": ["110"],
+                "weeks": 52,
+                "seed": DEFAULT_SEED,
+                "capacity": {"110/admitted": 40},
+                "rule_sets": [{"name": "t_and_o_draft", "draft_id": 12}],
+            }
+        },
+    )
+
+    provider: str = Field(pattern=r"^[A-Za-z0-9]{3,5}$", description="Provider ODS code.")
+    specialties: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3}$")]] | None = Field(
+        default=None,
+        max_length=100,
+        description="Treatment function codes to simulate (default: every specialty).",
+    )
+    census_date: date | None = Field(
+        default=None, description="First simulated week (default today; not in the future)."
+    )
+    weeks: int = Field(default=52, ge=1, le=104, description="Horizon in weeks.")
+    seed: int = Field(
+        default=DEFAULT_SEED,
+        ge=0,
+        le=2**32 - 1,
+        description="Seed of the referral stream: the same seed gives the same result.",
+    )
+    capacity: Rates | None = Field(
+        default=None,
+        description="Treatments per week by specialty (`110`, split over its lists by inflow) "
+        "or list (`110/admitted`). Default: recent clock stops when the uploads cover four "
+        "weeks or more, else the list's referrals (the list size holds steady).",
+        examples=[{"110": 60, "120/non_admitted": 25}],
+    )
+    referrals_per_week: Rates | None = Field(
+        default=None,
+        description="New referrals per week, keyed like `capacity`. Default: the list's "
+        "ranked pathways with a clock start in the last 13 weeks, divided by 13.",
+        examples=[{"110": 60}],
+    )
+    rule_sets: list[RuleSetIn] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Candidates to compare; the rules in force (`in_force`) and the "
+        "conventional order (`conventional`) are always included.",
+    )
+
+
+class WaitStatsOut(BaseModel):
+    """Waits of one group (statistics are null when the group is empty)."""
+
+    count: int = Field(description="Pathways in the group.", examples=[412])
+    median_days: int | None = Field(description="Median wait (nearest rank), days.")
+    median_weeks: float | None = Field(description="median_days / 7.", examples=[14.0])
+    p92_days: int | None = Field(description="92nd-percentile wait (nearest rank), days.")
+    p92_weeks: float | None = Field(description="p92_days / 7.", examples=[31.3])
+    over_18_weeks: int = Field(description="Waits over 126 days.")
+    over_52_weeks: int = Field(description="Waits over 364 days.")
+    pct_over_18_weeks: float | None = Field(description="% of the group over 18 weeks.")
+    pct_over_52_weeks: float | None = Field(description="% of the group over 52 weeks.")
+
+
+class GapOut(BaseModel):
+    """IMD quintile 1 (most deprived) minus quintile 5; positive: quintile 1 waits longer."""
+
+    most_deprived_count: int
+    least_deprived_count: int
+    median_weeks: float | None = Field(description="Q1 minus Q5 median, weeks.", examples=[2.1])
+    p92_weeks: float | None = Field(description="Q1 minus Q5 p92, weeks.")
+    pct_over_18_weeks_points: float | None = Field(
+        description="Q1 minus Q5 share over 18 weeks, percentage points."
+    )
+    pct_over_52_weeks_points: float | None = Field(
+        description="Q1 minus Q5 share over 52 weeks, percentage points."
+    )
+
+
+class EndOut(BaseModel):
+    """The ranked list left on the end date."""
+
+    date: date
+    waiting: int = Field(description="Ranked (not parked) pathways still waiting.")
+    parked: int = Field(description="Parked pathways (never treated by the simulation).")
+    within_18_weeks_pct: float | None = Field(
+        description="% of waiting pathways at 126 days or less (the standard is 92%)."
+    )
+    over_52_weeks: int
+    over_65_weeks: int
+    over_78_weeks: int
+    by_imd_quintile: dict[str, WaitStatsOut]
+    by_ethnic_group: dict[str, WaitStatsOut]
+    deprivation_gap: GapOut
+
+
+class PriorityBreachesOut(BaseModel):
+    """Pathways of one priority past their target (null: the priority has no target)."""
+
+    priority_code: str = Field(examples=["P3"])
+    target_days: int | None = Field(description="The default rule set's target.", examples=[90])
+    treated: int
+    treated_over_target: int | None = Field(description="Treated after waiting > target.")
+    waiting: int
+    waiting_over_target: int | None = Field(description="Still waiting at the end, > target.")
+
+
+class GroupChangeOut(BaseModel):
+    """A group's wait at treatment minus under the conventional order (positive: longer)."""
+
+    dimension: str = Field(description="`imd_quintile` or `ethnic_group`.")
+    group: str = Field(examples=["1"])
+    count: int = Field(description="Pathways of the group treated under this rule set.")
+    median_change_weeks: float | None
+    p92_change_weeks: float | None
+
+
+class WeekPointOut(BaseModel):
+    """The ranked list on a week's date, before its treatments (the last point: the end)."""
+
+    week: int
+    date: date
+    waiting: int
+    over_18_weeks: int
+    over_52_weeks: int
+    treated: int
+
+
+class RuleSetOutcomeOut(BaseModel):
+    """Everything reported for one rule set over the horizon."""
+
+    name: str = Field(examples=["in_force"])
+    treated: WaitStatsOut = Field(description="Waits at treatment of every treated pathway.")
+    treated_within_18_weeks_pct: float | None
+    treated_by_imd_quintile: dict[str, WaitStatsOut] = Field(
+        description="Keys `1` (most deprived) .. `5`, `unknown`."
+    )
+    treated_by_ethnic_group: dict[str, WaitStatsOut] = Field(
+        description="Broad groups, `not_stated`, `not_known`, `unknown`."
+    )
+    deprivation_gap: GapOut = Field(description="Of the waits at treatment.")
+    end: EndOut
+    priority_breaches: list[PriorityBreachesOut]
+    treated_over_target: int
+    waiting_over_target: int
+    versus_conventional: list[GroupChangeOut] = Field(
+        description="Empty for `conventional` itself."
+    )
+    largest_increase: GroupChangeOut | None = Field(
+        description="The group whose median wait at treatment rises most against the "
+        "conventional order (zero or negative: no group waits longer)."
+    )
+    weekly: list[WeekPointOut]
+
+
+class ListPlanOut(BaseModel):
+    """One list (provider/treatment function/stage): its size and weekly rates."""
+
+    list_key: str = Field(examples=["RZZ/110/admitted"])
+    provider_code: str
+    treatment_function_code: str
+    pathway_stage: str
+    ranked_entries: int
+    parked_entries: int
+    recent_clock_starts: int = Field(description="Ranked, clock start in the last 13 weeks.")
+    referrals_per_week: float
+    referral_source: str = Field(description="`supplied` or `recent_clock_starts`.")
+    capacity_per_week: float
+    capacity_source: str = Field(description="`supplied`, `recent_clock_stops` or `inflow`.")
+
+
+class RuleSetSourceOut(BaseModel):
+    name: str
+    source: str = Field(description="Where the rule set came from.")
+
+
+class SimulationOut(BaseModel):
+    """The simulated outcome of every rule set; `conventional` first, then `in_force`."""
+
+    provider_code: str
+    specialties: list[str] | None
+    generated_at: datetime
+    rule_set_sources: list[RuleSetSourceOut]
+    notes: list[str]
+    census_date: date
+    end_date: date
+    weeks: int
+    seed: int
+    reference_rule_set: str = Field(
+        description="Whose priority bands, parking and targets the conventional order and "
+        "the breach counts use."
+    )
+    starting_entries: int
+    starting_ranked: int
+    new_referrals: int
+    lists: list[ListPlanOut]
+    rule_sets: list[RuleSetOutcomeOut]

@@ -1,0 +1,221 @@
+"""The equity impact assessment: one self-contained HTML document (tables and inline SVG).
+
+Why one file with nothing external: it is downloaded, attached to a rule change and read
+offline by clinicians, equity leads and governance boards, possibly years later. Every value
+is escaped; every metric is defined in docs/simulation.md and summarised at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from html import escape
+
+from app.simulations.charts import gap_bars, grouped_bars, weekly_lines
+from app.simulations.service import SimulationRun
+from prioritisation.metrics import WaitStats
+from prioritisation.simulation import ETHNIC_GROUP_LABELS, IMD_QUINTILE_LABELS, RuleSetOutcome
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;margin:2rem auto;
+max-width:1100px;color:#1b1b1b;line-height:1.4;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
+border-bottom:2px solid #005eb8;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}
+th,td{border:1px solid #c8c8c8;padding:.25rem .45rem;text-align:right}
+th{background:#eef3f8}td.l,th.l{text-align:left}
+.note{color:#4c4c4c;font-size:.85rem}.figure{margin:.6rem 0}
+dl{font-size:.85rem}dt{font-weight:600;margin-top:.4rem}dd{margin-left:1rem}
+"""
+
+IMD_NAMES = {"1": "1 (most deprived)", "5": "5 (least deprived)", "unknown": "unknown"}
+
+
+def _num(value: float | int | None, places: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{places}f}"
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}"
+
+
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1, caption: str = ""
+) -> str:
+    def cell(tag: str, i: int, text: str) -> str:
+        css = ' class="l"' if i < left else ""
+        return f"<{tag}{css}>{escape(text)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
+    )
+    title = f"<caption class='note'>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _summary(outcomes: Sequence[RuleSetOutcome]) -> str:
+    headers = [
+        "rule set", "treated", "median wait (wk)", "p92 wait (wk)", "treated ≤18 wk %",
+        "Q1−Q5 median gap (wk)", "Q1−Q5 p92 gap (wk)", "Q1−Q5 >18 wk gap (points)",
+        "list at end", "list ≤18 wk %", ">52 wk", ">65 wk", ">78 wk",
+        "over target: treated", "over target: waiting", "largest increase vs conventional",
+    ]  # fmt: skip
+    rows = []
+    for o in outcomes:
+        worst = o.largest_increase
+        increase = (
+            "–"
+            if worst is None
+            else f"{worst.dimension.replace('_', ' ')} {worst.group}: "
+            f"{_signed(worst.median_change_weeks)} wk"
+        )
+        gap = o.deprivation_gap
+        rows.append([
+            o.name, _num(o.treated.count), _num(o.treated.median_weeks),
+            _num(o.treated.p92_weeks), _num(o.treated_within_18_weeks_pct),
+            _signed(gap.median_weeks), _signed(gap.p92_weeks),
+            _signed(gap.pct_over_18_weeks_points), _num(o.end.waiting),
+            _num(o.end.within_18_weeks_pct), _num(o.end.over_52_weeks),
+            _num(o.end.over_65_weeks), _num(o.end.over_78_weeks),
+            _num(o.treated_over_target), _num(o.waiting_over_target), increase,
+        ])  # fmt: skip
+    return _table(headers, rows)
+
+
+def _by_group(
+    outcomes: Sequence[RuleSetOutcome],
+    groups: Sequence[str],
+    stats_of: Callable[[RuleSetOutcome], dict[str, WaitStats]],
+    names: dict[str, str],
+) -> str:
+    headers = ["group"]
+    for o in outcomes:
+        headers += [f"{o.name}: n", "median (wk)", "p92 (wk)"]
+    rows = []
+    for group in groups:
+        row = [names.get(group, group)]
+        for o in outcomes:
+            stats = stats_of(o)[group]
+            row += [_num(stats.count), _num(stats.median_weeks), _num(stats.p92_weeks)]
+        rows.append(row)
+    return _table(headers, rows)
+
+
+def _changes(outcomes: Sequence[RuleSetOutcome]) -> str:
+    compared = [o for o in outcomes if o.versus_conventional]
+    if not compared:
+        return "<p class='note'>Only the conventional order was simulated.</p>"
+    headers = ["dimension", "group"]
+    for o in compared:
+        headers += [f"{o.name}: median Δ (wk)", "p92 Δ (wk)"]
+    rows = []
+    for i, change in enumerate(compared[0].versus_conventional):
+        row = [change.dimension.replace("_", " "), change.group]
+        for o in compared:
+            mine = o.versus_conventional[i]
+            row += [_signed(mine.median_change_weeks), _signed(mine.p92_change_weeks)]
+        rows.append(row)
+    return _table(headers, rows, left=2, caption="Positive: the group waits longer at treatment "
+                  "than under the conventional order.")  # fmt: skip
+
+
+def _breaches(outcomes: Sequence[RuleSetOutcome]) -> str:
+    headers = ["priority", "target (days)"]
+    for o in outcomes:
+        headers += [f"{o.name}: treated late / treated", "waiting late / waiting"]
+    rows = []
+    for i, first in enumerate(outcomes[0].priority_breaches):
+        row = [first.priority_code, _num(first.target_days)]
+        for o in outcomes:
+            b = o.priority_breaches[i]
+            row += [
+                f"{_num(b.treated_over_target)} / {_num(b.treated)}",
+                f"{_num(b.waiting_over_target)} / {_num(b.waiting)}",
+            ]
+        rows.append(row)
+    return _table(headers, rows, left=1)
+
+
+def _lists(run: SimulationRun) -> str:
+    headers = [
+        "list", "ranked at start", "parked", "clock starts in last 13 wk",
+        "referrals / wk", "source", "capacity / wk", "source",
+    ]  # fmt: skip
+    rows = [
+        [
+            p.list_key, _num(p.ranked_entries), _num(p.parked_entries),
+            _num(p.recent_clock_starts), _num(p.referrals_per_week, 3),
+            p.referral_source.replace("_", " "), _num(p.capacity_per_week, 3),
+            p.capacity_source.replace("_", " "),
+        ]
+        for p in run.result.lists
+    ]  # fmt: skip
+    return _table(headers, rows, left=1)
+
+
+_DEFINITIONS = (
+    ("Wait at treatment", "Days from RTT clock start to the week the pathway was booked, shown "
+     "in weeks (days ÷ 7). Medians and 92nd percentiles use the nearest-rank method."),
+    ("Q1−Q5 gap", "IMD quintile 1 (most deprived) minus quintile 5 (least deprived); positive "
+     "means the most deprived wait longer. The share gap is in percentage points."),
+    ("18-week performance", "Share of the ranked list at the end waiting 126 days or less "
+     "(the standard is 92%), and share of treated pathways treated within 126 days."),
+    ("Over 52/65/78 weeks", "Ranked pathways on the list at the end waiting more than 364, 455 "
+     "or 546 days."),
+    ("Over target", "Pathways treated (or still waiting at the end) after waiting longer than "
+     "their priority's target (P2 28 days, P3 90 days by default); P4 has no target."),
+    ("Largest increase", "The IMD quintile or ethnic group whose median wait at treatment rises "
+     "most against the conventional order (zero or negative: no group waits longer)."),
+    ("Model", "Each week every list is ranked by the rule set, the top entries up to the "
+     "list's weekly capacity are treated (parked entries never), new referrals copied from the "
+     "list's current mix join, and the date moves on seven days. Not modelled: did-not-attends, "
+     "cancellations, clock stops other than treatment, priority changes. Full definitions: "
+     "docs/simulation.md."),
+)  # fmt: skip
+
+
+def render_assessment(run: SimulationRun) -> str:
+    """The equity impact assessment of ``run`` as a complete HTML document."""
+    result = run.result
+    outcomes = result.rule_sets
+    title = f"Equity impact assessment: {run.provider_code}, {result.census_date.isoformat()}"
+    specialties = ", ".join(run.specialties) if run.specialties else "all"
+    sources = "".join(
+        f"<li><b>{escape(o.name)}</b>: {escape(run.sources[o.name])}</li>" for o in outcomes
+    )
+    notes = "".join(f"<li>{escape(n)}</li>" for n in run.notes)
+    definitions = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in _DEFINITIONS)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{_STYLE}</style></head>
+<body>
+<h1>Equity impact assessment</h1>
+<p>Provider <b>{escape(run.provider_code)}</b>; specialties: {escape(specialties)}.
+Simulated {result.weeks} weeks of booking from {result.census_date.isoformat()} to
+{result.end_date.isoformat()} (seed {result.seed}); {_num(result.starting_entries)} pathways at
+the start ({_num(result.starting_ranked)} ranked), {_num(result.new_referrals)} new referrals.
+Generated {escape(run.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}.</p>
+<p>Rule sets compared (every one sees the same referrals on the same dates):</p><ul>{sources}</ul>
+{f"<ul class='note'>{notes}</ul>" if notes else ""}
+<h2>Summary</h2>{_summary(outcomes)}
+<div class="figure">{gap_bars(outcomes)}</div>
+<h2>Waits at treatment by IMD quintile</h2>
+<div class="figure">{grouped_bars(outcomes, "imd_quintile", IMD_QUINTILE_LABELS, "IMD quintile")}
+</div>
+{_by_group(outcomes, IMD_QUINTILE_LABELS, lambda o: o.treated_by_imd_quintile, IMD_NAMES)}
+<h2>Waits at treatment by ethnic group</h2>
+<div class="figure">{grouped_bars(outcomes, "ethnic_group", ETHNIC_GROUP_LABELS, "Ethnic group")}
+</div>
+{_by_group(outcomes, ETHNIC_GROUP_LABELS, lambda o: o.treated_by_ethnic_group, {})}
+<h2>Change against the conventional order</h2>{_changes(outcomes)}
+<h2>Priority targets</h2>{_breaches(outcomes)}
+<h2>The list week by week</h2><div class="figure">{weekly_lines(outcomes)}</div>
+<h2>Lists, capacity and referrals</h2>{_lists(run)}
+<h2>What the figures mean</h2><dl>{definitions}</dl>
+</body></html>
+"""

@@ -1,0 +1,305 @@
+"""Run an equity impact simulation on a provider's open PTL (plain functions, no commits).
+
+Why here and not in the core: choosing the list, the rules in force, candidate rule sets from
+drafts or posted documents, and capacity from recent clock stops all need the database; the
+simulation itself (``prioritisation.simulation``) stays pure. Nothing is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.ptl_arrays import load_open_ptl
+from app.rules.errors import RuleDocumentInvalid
+from app.rules.in_force import rules_in_force
+from app.rules.validation import parse_document
+from app.simulations.errors import InvalidSimulation, NoOpenList, RuleVersionNotFound
+from models import PtlEntry
+from models.base import utcnow
+from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
+from prioritisation import PtlArrays, RuleBook, RuleSet
+from prioritisation.simulation import (
+    CONVENTIONAL,
+    DEFAULT_SEED,
+    RECENT_WEEKS,
+    SimulationResult,
+    simulate,
+)
+
+IN_FORCE = "in_force"
+RESERVED_NAMES = (CONVENTIONAL, IN_FORCE)
+CLOCK_STOPS = "recent_clock_stops"
+MIN_CLOCK_STOP_DAYS = 28
+"""Closures are used as capacity only when they cover at least four weeks of uploads."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A rule set to compare: a stored version (usually a draft) or a posted document."""
+
+    name: str
+    version_id: int | None = None
+    document: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationRequest:
+    """What to simulate. ``capacity`` and ``referrals_per_week`` are keyed by treatment
+    function code (``110``) or one of its lists (``110/admitted``)."""
+
+    provider_code: str
+    census_date: date
+    specialties: Sequence[str] | None = None
+    weeks: int = 52
+    seed: int = DEFAULT_SEED
+    capacity: Mapping[str, float] | None = None
+    referrals_per_week: Mapping[str, float] | None = None
+    candidates: Sequence[Candidate] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationRun:
+    """The result with what it compared: each rule set's source, in result order."""
+
+    provider_code: str
+    specialties: list[str] | None
+    generated_at: datetime
+    sources: dict[str, str]
+    result: SimulationResult
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider_code": self.provider_code,
+            "specialties": self.specialties,
+            "generated_at": self.generated_at.isoformat(),
+            "rule_set_sources": [
+                {"name": o.name, "source": self.sources[o.name]} for o in self.result.rule_sets
+            ],
+            "notes": self.notes,
+            **self.result.to_dict(),
+        }
+
+
+def _rule_set(document: Mapping[str, Any], specialty: str, where: str) -> RuleSet:
+    try:
+        return parse_document(document, specialty)
+    except RuleDocumentInvalid as exc:
+        shown = "; ".join(f"{p.path}: {p.message}" for p in exc.problems[:3])
+        message = f"{where}: the rule document is invalid ({len(exc.problems)} problem(s)): {shown}"
+        raise InvalidSimulation(message, exc.problems) from exc
+
+
+def substituted(in_force: RuleBook, rule_set: RuleSet, where: str) -> RuleBook:
+    """The rules in force with ``rule_set`` in place of its specialty's (or the default)."""
+    try:
+        if rule_set.rule_set_id == DEFAULT_SPECIALTY:
+            return RuleBook(default=rule_set, specialties=in_force.specialties)
+        return in_force.with_specialty(rule_set)
+    except ValueError as exc:
+        raise InvalidSimulation(f"{where}: does not fit the rules in force: {exc}") from exc
+
+
+def _candidate_book(
+    session: Session, in_force: RuleBook, candidate: Candidate
+) -> tuple[RuleBook, str]:
+    where = f"rule_sets.{candidate.name}"
+    if (candidate.version_id is None) == (candidate.document is None):
+        raise InvalidSimulation(f"{where}: give exactly one of draft_id or document")
+    if candidate.version_id is not None:
+        row = session.get(RuleSetVersion, candidate.version_id)
+        if row is None:
+            raise RuleVersionNotFound(f"rule set version {candidate.version_id} not found")
+        rule_set = _rule_set(row.document, row.specialty, where)
+        source = f"{row.status} version {row.version} of rule set {row.specialty} (id {row.id})"
+    else:
+        assert candidate.document is not None
+        specialty = str(candidate.document.get("rule_set_id", ""))
+        rule_set = _rule_set(candidate.document, specialty, where)
+        source = f"posted document for rule set {specialty} (version {rule_set.version})"
+    return substituted(in_force, rule_set, where), f"{source}, with the other rules in force"
+
+
+def _names(candidates: Sequence[Candidate]) -> None:
+    seen: set[str] = set()
+    for candidate in candidates:
+        if candidate.name in RESERVED_NAMES or candidate.name in seen:
+            raise InvalidSimulation(
+                f"rule set name {candidate.name!r} is reserved or repeated; "
+                f"{', '.join(RESERVED_NAMES)} are always included"
+            )
+        seen.add(candidate.name)
+
+
+def clock_stop_rates(
+    session: Session, provider_code: str, census_date: date, specialties: Sequence[str] | None
+) -> dict[str, float]:
+    """Pathways closed per week per list, over the 13 weeks to the census date (or since the
+    provider's first upload, if later); empty when that covers under four weeks.
+
+    A closure is a pathway that left the list at an upload: a clock stop (treatment, or a
+    validation removal). Only lists with at least one closure get a rate.
+    """
+    end = datetime.combine(census_date + timedelta(days=1), time.min, tzinfo=UTC)
+    first = session.scalar(
+        select(func.min(PtlEntry.created_at)).where(PtlEntry.provider_code == provider_code)
+    )
+    if first is None:
+        return {}
+    start = max(end - timedelta(weeks=RECENT_WEEKS), _utc(first))
+    days = (end - start).total_seconds() / 86_400
+    if days < MIN_CLOCK_STOP_DAYS:
+        return {}
+    query = (
+        select(PtlEntry.treatment_function_code, PtlEntry.pathway_stage, func.count())
+        .where(
+            PtlEntry.provider_code == provider_code,
+            PtlEntry.is_open.is_(False),
+            PtlEntry.closed_at >= start,
+            PtlEntry.closed_at < end,
+        )
+        .group_by(PtlEntry.treatment_function_code, PtlEntry.pathway_stage)
+    )
+    if specialties is not None:
+        query = query.where(PtlEntry.treatment_function_code.in_(list(specialties)))
+    return {
+        f"{provider_code}/{tfc}/{stage}": round(count * 7 / days, 3)
+        for tfc, stage, count in session.execute(query).all()
+    }
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _core_keys(provider_code: str, rates: Mapping[str, float] | None) -> dict[str, float] | None:
+    """API keys (``110`` or ``110/admitted``) as the core's (``110`` or ``RZZ/110/admitted``)."""
+    if rates is None:
+        return None
+    return {(f"{provider_code}/{k}" if "/" in k else k): float(v) for k, v in rates.items()}
+
+
+def _capacity(
+    provider_code: str, supplied: Mapping[str, float] | None, stops: Mapping[str, float]
+) -> tuple[dict[str, float] | None, set[str]]:
+    """Supplied capacity plus clock-stop rates for lists the caller left out."""
+    capacity = dict(_core_keys(provider_code, supplied) or {})
+    covered = set(capacity)
+    used = {k for k in stops if k not in covered and k.split("/")[1] not in covered}
+    capacity.update({k: stops[k] for k in used})
+    return (capacity or None), used
+
+
+def run(
+    session: Session,
+    arrays: PtlArrays,
+    request: SimulationRequest,
+    books: dict[str, RuleBook],
+    sources: dict[str, str],
+) -> SimulationRun:
+    """Simulate ``books`` (the first is the reference) on ``arrays`` as ``request`` asks."""
+    stops = clock_stop_rates(
+        session, request.provider_code, request.census_date, request.specialties
+    )
+    capacity, from_stops = _capacity(request.provider_code, request.capacity, stops)
+    try:
+        result = simulate(
+            arrays,
+            books,
+            census_date=request.census_date,
+            weeks=request.weeks,
+            capacity=capacity,
+            referrals_per_week=_core_keys(request.provider_code, request.referrals_per_week),
+            seed=request.seed,
+        )
+    except ValueError as exc:
+        raise InvalidSimulation(f"cannot simulate this list: {exc}") from exc
+    lists = [
+        replace(plan, capacity_source=CLOCK_STOPS) if plan.list_key in from_stops else plan
+        for plan in result.lists
+    ]
+    notes = []
+    if from_stops:
+        notes.append(f"capacity of {len(from_stops)} list(s) estimated from recent clock stops")
+    return SimulationRun(
+        provider_code=request.provider_code,
+        specialties=list(request.specialties) if request.specialties is not None else None,
+        generated_at=utcnow(),
+        sources={CONVENTIONAL: "priority, then longest wait (no equity factors)", **sources},
+        result=replace(result, lists=lists),
+        notes=notes,
+    )
+
+
+def _open_list(
+    session: Session, provider_code: str, specialties: Sequence[str] | None, imd_edition: str
+) -> PtlArrays:
+    arrays = load_open_ptl(
+        session, provider_code, specialties=specialties, imd_edition=imd_edition
+    ).arrays
+    if not len(arrays):
+        within = f" in specialties {', '.join(specialties)}" if specialties else ""
+        raise NoOpenList(f"provider {provider_code} has no open PTL entries{within}")
+    return arrays
+
+
+def run_simulation(
+    session: Session, request: SimulationRequest, *, imd_edition: str
+) -> SimulationRun:
+    """Simulate the rules in force, the conventional order and every candidate."""
+    _names(request.candidates)
+    in_force = rules_in_force(session, utcnow()).rulebook
+    books = {IN_FORCE: in_force}
+    sources = {IN_FORCE: "the rules in force now"}
+    for candidate in request.candidates:
+        books[candidate.name], sources[candidate.name] = _candidate_book(
+            session, in_force, candidate
+        )
+    arrays = _open_list(session, request.provider_code, request.specialties, imd_edition)
+    return run(session, arrays, request, books, sources)
+
+
+def simulate_draft_impact(
+    session: Session,
+    *,
+    provider: str,
+    specialty: str,
+    draft_document: Mapping[str, Any],
+    weeks: int = 52,
+    seed: int = DEFAULT_SEED,
+    imd_edition: str,
+    census_date: date | None = None,
+) -> dict[str, Any]:
+    """The impact of publishing ``draft_document`` for ``specialty``, for the rule preview.
+
+    Simulates the lists the draft would score (that specialty; for ``default``, every
+    specialty without rules of its own) under the rules in force (``in_force``), with the
+    draft substituted (``draft``) and in the conventional order. Returns the JSON-ready result
+    (the shape of ``POST /api/v1/simulations``). Raises SimulationError subclasses.
+    """
+    in_force = rules_in_force(session, utcnow()).rulebook
+    rule_set = _rule_set(draft_document, specialty, "draft")
+    books = {IN_FORCE: in_force, "draft": substituted(in_force, rule_set, "draft")}
+    specialties = None if specialty == DEFAULT_SPECIALTY else [specialty]
+    arrays = _open_list(session, provider, specialties, imd_edition)
+    if specialty == DEFAULT_SPECIALTY:
+        own = list(in_force.specialties)
+        arrays = arrays.take(np.flatnonzero(~np.isin(arrays.treatment_function_code, own)))
+        if not len(arrays):
+            raise NoOpenList(f"provider {provider} has no open entries scored by the default")
+    request = SimulationRequest(
+        provider_code=provider,
+        census_date=census_date or date.today(),
+        specialties=specialties,
+        weeks=weeks,
+        seed=seed,
+    )
+    sources = {IN_FORCE: "the rules in force now", "draft": f"the draft for {specialty}"}
+    return run(session, arrays, request, books, sources).to_dict()

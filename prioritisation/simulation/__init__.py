@@ -1,0 +1,44 @@
+"""Equity impact simulation: book a PTL week by week under several rule sets and compare.
+
+Each week every list is ranked with the engine (``rank_ptl``), the top ``capacity`` entries of
+each list are treated, new referrals join, and the census date moves on seven days. The
+conventional order (priority, then longest wait) is always simulated alongside. Pure: the
+standard library and numpy only. The model and every metric: docs/simulation.md.
+"""
+
+from prioritisation.simulation.model import (
+    CONVENTIONAL,
+    DEFAULT_SEED,
+    MAX_WEEKS,
+    SHIPPED_DEFAULT,
+    SimulationResult,
+    simulate,
+)
+from prioritisation.simulation.outcomes import (
+    ETHNIC_GROUP_LABELS,
+    IMD_QUINTILE_LABELS,
+    EndOfHorizon,
+    GroupChange,
+    PriorityBreaches,
+    RuleSetOutcome,
+    WeekPoint,
+)
+from prioritisation.simulation.plan import RECENT_WEEKS, ListPlan
+
+__all__ = [
+    "CONVENTIONAL",
+    "DEFAULT_SEED",
+    "ETHNIC_GROUP_LABELS",
+    "IMD_QUINTILE_LABELS",
+    "MAX_WEEKS",
+    "RECENT_WEEKS",
+    "SHIPPED_DEFAULT",
+    "EndOfHorizon",
+    "GroupChange",
+    "ListPlan",
+    "PriorityBreaches",
+    "RuleSetOutcome",
+    "SimulationResult",
+    "WeekPoint",
+    "simulate",
+]
