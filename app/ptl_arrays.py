@@ -39,9 +39,9 @@ class LoadedPtl:
     site_code: StrArray
     imd_source: StrArray
     imd_edition: StrArray
-    inclusion_groups: StrArray
-    """Stored ``;``-separated codes, as uploaded (canonical order)."""
-    clinical_areas: StrArray
+    inclusion_groups: NDArray[np.object_]
+    """Stored ``;``-separated codes as Python strings (an object array: long, few distinct)."""
+    clinical_areas: NDArray[np.object_]
     priority_set_date: DayArray
     lsoa_code: StrArray
 
@@ -49,18 +49,45 @@ class LoadedPtl:
         return len(self.entry_ids)
 
 
-def _text(values: Sequence[Any]) -> StrArray:
-    """Object values to a unicode array with "" for NULL."""
-    if not values:
-        return np.zeros(0, dtype="<U1")
-    return np.array(["" if v is None else str(v) for v in values], dtype=str)
+@dataclass(frozen=True, slots=True)
+class _Coded:
+    """A column as its distinct values and one code per row (PTL columns repeat a lot)."""
 
+    uniques: list[Any]
+    codes: NDArray[np.intp]
 
-def _days(values: Sequence[Any]) -> DayArray:
-    """ISO date strings (or NULL) to ``datetime64[D]`` with NaT for NULL."""
-    if not values:
-        return np.zeros(0, dtype="datetime64[D]")
-    return np.array([None if v is None else str(v)[:10] for v in values], dtype="datetime64[D]")
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> _Coded:
+        uniques = list(dict.fromkeys(values))
+        index = {value: code for code, value in enumerate(uniques)}
+        codes = np.fromiter(map(index.__getitem__, values), dtype=np.intp, count=len(values))
+        return cls(uniques, codes)
+
+    def text(self) -> StrArray:
+        """Unicode values with "" for NULL."""
+        labels = np.array(["" if v is None else str(v) for v in self.uniques] or [""], dtype=str)
+        return labels[self.codes]
+
+    def days(self) -> DayArray:
+        """ISO date strings (or NULL) as ``datetime64[D]``, NaT for NULL."""
+        labels = [None if v is None else str(v)[:10] for v in self.uniques] or [None]
+        return np.array(labels, dtype="datetime64[D]")[self.codes]
+
+    def deciles(self) -> NDArray[np.int8]:
+        labels = [0 if v is None else int(v) for v in self.uniques] or [0]
+        return np.array(labels, dtype=np.int8)[self.codes]
+
+    def objects(self) -> NDArray[np.object_]:
+        """The values as shared Python strings ("" for NULL): no copy per row."""
+        labels = np.empty(max(len(self.uniques), 1), dtype=object)
+        labels[:] = ["" if v is None else str(v) for v in self.uniques] or [""]
+        return labels[self.codes]
+
+    def flags(self) -> FlagMatrix:
+        return FlagMatrix.from_strings(self.text_uniques()).take(self.codes)
+
+    def text_uniques(self) -> StrArray:
+        return np.array(["" if v is None else str(v) for v in self.uniques] or [""], dtype=str)
 
 
 _COLUMNS = (
@@ -93,7 +120,9 @@ def load_open_ptl(
     specialties: Sequence[str] | None = None,
     imd_edition: str,
 ) -> LoadedPtl:
-    """The open entries of ``provider_code`` (optionally only ``specialties``), in id order.
+    """The open entries of ``provider_code`` (optionally only ``specialties``).
+
+    Row order is whatever the database returns: ranks and the inputs hash do not depend on it.
 
     The overall IMD decile is the stored one (supplied or looked up at upload); the seven
     domain deciles are looked up from ``imd_edition`` by the entry's LSOA (0 = unknown).
@@ -103,11 +132,11 @@ def load_open_ptl(
         select(*_COLUMNS)
         .outerjoin(EthnicCategory, EthnicCategory.code == PtlEntry.ethnic_category)
         .where(and_(PtlEntry.provider_code == provider_code, PtlEntry.is_open.is_(True)))
-        .order_by(PtlEntry.id)
     )
     if specialties is not None:
         query = query.where(PtlEntry.treatment_function_code.in_(list(specialties)))
-    rows = session.execute(query).all()
+    # Core execution on the connection: no ORM row processing for a million rows.
+    rows = session.connection().execute(query).all()
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in _COLUMNS]
     (
         ids,
@@ -123,45 +152,45 @@ def load_open_ptl(
         category,
         group,
         rtt_status,
-        inclusion,
-        clinical,
+        inclusion_values,
+        clinical_values,
         site,
         priority_set,
-        lsoa,
+        lsoa_values,
     ) = columns
     n = len(ids)
-    lsoa_codes = _text(lsoa)
+    lsoa = _Coded.of(lsoa_values)
     lookup = load_imd_lookup(session, imd_edition)
+    lsoa_uniques = lsoa.text_uniques()
     domains = {
-        name: lookup.lookup_domain(lsoa_codes, name)[0] if n else np.zeros(0, np.int8)
-        for name in IMD_DOMAINS
+        name: lookup.lookup_domain(lsoa_uniques, name)[0][lsoa.codes] for name in IMD_DOMAINS
     }
-    inclusion_text, clinical_text = _text(inclusion), _text(clinical)
+    inclusion, clinical = _Coded.of(inclusion_values), _Coded.of(clinical_values)
     arrays = PtlArrays.from_columns(
-        pathway_id=_text(pathway_id),
-        provider_code=_text(provider),
-        treatment_function_code=_text(tfc),
-        pathway_stage=_text(stage),
-        priority_code=_text(priority),
-        rtt_clock_start=_days(clock),
-        imd_decile=np.array([0 if d is None else int(d) for d in decile], dtype=np.int8),
+        pathway_id=np.array(pathway_id, dtype=str) if n else np.zeros(0, dtype="<U1"),
+        provider_code=_Coded.of(provider).text(),
+        treatment_function_code=_Coded.of(tfc).text(),
+        pathway_stage=_Coded.of(stage).text(),
+        priority_code=_Coded.of(priority).text(),
+        rtt_clock_start=_Coded.of(clock).days(),
+        imd_decile=_Coded.of(decile).deciles(),
         imd_domain_deciles=domains,
-        ethnic_category=_text(category),
-        ethnic_group=_text(group),
-        rtt_status=_text(rtt_status),
-        inclusion_groups=FlagMatrix.from_strings(inclusion_text),
-        clinical_areas=FlagMatrix.from_strings(clinical_text),
+        ethnic_category=_Coded.of(category).text(),
+        ethnic_group=_Coded.of(group).text(),
+        rtt_status=_Coded.of(rtt_status).text(),
+        inclusion_groups=inclusion.flags(),
+        clinical_areas=clinical.flags(),
     )
     return LoadedPtl(
         arrays=arrays,
         entry_ids=np.array(ids, dtype=np.int64),
-        site_code=_text(site),
-        imd_source=_text(imd_source),
-        imd_edition=_text(imd_edition_used),
-        inclusion_groups=inclusion_text,
-        clinical_areas=clinical_text,
-        priority_set_date=_days(priority_set),
-        lsoa_code=lsoa_codes,
+        site_code=_Coded.of(site).text(),
+        imd_source=_Coded.of(imd_source).text(),
+        imd_edition=_Coded.of(imd_edition_used).text(),
+        inclusion_groups=inclusion.objects(),
+        clinical_areas=clinical.objects(),
+        priority_set_date=_Coded.of(priority_set).days(),
+        lsoa_code=lsoa.text(),
     )
 
 

@@ -222,7 +222,26 @@ class OverrideRevoke(BaseModel):
 class OverrideOut(BaseModel):
     """A stored override. It takes effect at the next ranking run."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "id": 3,
+                "provider_code": "RZZ",
+                "pathway_id": "RZZ000000123",
+                "kind": "adjust_uplift",
+                "days": 14.0,
+                "reason": "Rapid deterioration reported at pre-op assessment",
+                "expires_at": "2027-01-31T17:00:00Z",
+                "created_by": "dr.patel",
+                "created_at": "2026-11-23T10:02:11Z",
+                "revoked_at": None,
+                "revoked_by": None,
+                "revoke_reason": None,
+                "ranking_run_id": 13,
+            }
+        },
+    )
 
     id: int
     provider_code: str

@@ -71,11 +71,15 @@ def _query(run: RankingRun, filters: RankedFilters) -> Select[Any]:
         .join(PtlEntry, PtlEntry.id == R.entry_id)
         .outerjoin(O, O.id == R.override_id)
         .where(R.run_id == run.id, R.provider_code == run.provider_code)
-        .order_by(R.treatment_function_code, R.pathway_stage, R.list_position)
+        .order_by(*_free_columns(filters))
     )
     if filters.specialty is not None:
         query = query.where(R.treatment_function_code == filters.specialty)
-    if filters.stage is not None:
+    if filters.stage is not None and filters.specialty is None:
+        # Not a plain column equality: SQLite would then drop stage from the order and sort
+        # instead of walking the (specialty, stage, position) index.
+        query = query.where(R.pathway_stage.concat("") == filters.stage)
+    elif filters.stage is not None:
         query = query.where(R.pathway_stage == filters.stage)
     if filters.priority is not None:
         query = query.where(R.priority_code == filters.priority)
@@ -86,11 +90,31 @@ def _query(run: RankingRun, filters: RankedFilters) -> Select[Any]:
     return query
 
 
-def _after(query: Select[Any], after: ListKey | None) -> Select[Any]:
+def _pinned(filters: RankedFilters) -> int:
+    """How many leading order columns an equality filter pins (specialty, then stage)."""
+    if filters.specialty is None:
+        return 0
+    return 2 if filters.stage is not None else 1
+
+
+def _free_columns(filters: RankedFilters) -> list[Any]:
+    """The order columns after the pinned prefix.
+
+    Leaving pinned columns out of the order and the keyset lets SQLite walk the index by
+    equality, instead of a row-value range followed by a sort of everything after it. A stage
+    filter without a specialty stays a filter: the index order is specialty first.
+    """
+    columns = [R.treatment_function_code, R.pathway_stage, R.list_position]
+    return columns[_pinned(filters) :]
+
+
+def _after(query: Select[Any], filters: RankedFilters, after: ListKey | None) -> Select[Any]:
     if after is None:
         return query
-    key = tuple_(R.treatment_function_code, R.pathway_stage, R.list_position)
-    return query.where(key > tuple_(*after))
+    columns, free = _free_columns(filters), list(after)[_pinned(filters) :]
+    if len(columns) == 1:
+        return query.where(columns[0] > free[0])
+    return query.where(tuple_(*columns) > tuple_(*free))
 
 
 def ranked_page(
@@ -102,7 +126,7 @@ def ranked_page(
     limit: int,
 ) -> tuple[list[Row[Any]], ListKey | None]:
     """Up to ``limit`` rows after ``after`` and the key to resume from (None: last page)."""
-    rows = list(session.execute(_after(_query(run, filters), after).limit(limit + 1)))
+    rows = list(session.execute(_after(_query(run, filters), filters, after).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (list_key(rows[-1]) if more and rows else None)
