@@ -111,6 +111,9 @@ def list_runs(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     provider: Annotated[str | None, Query(description="Provider ODS code.")] = None,
+    upload_batch_id: Annotated[
+        int | None, Query(description="Only the runs an upload batch started.")
+    ] = None,
 ) -> Page[RunOut]:
     after = decode_cursor(cursor)
     if after is not None and not isinstance(after, int):
@@ -120,6 +123,7 @@ def list_runs(
         provider_code=provider.upper() if provider else None,
         limit=limit,
         before_id=after,
+        upload_batch_id=upload_batch_id,
     )
     more = len(runs) > limit
     runs = runs[:limit]

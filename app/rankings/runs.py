@@ -138,7 +138,12 @@ def get_run(session: Session, run_id: int) -> RankingRun:
 
 
 def list_runs(
-    session: Session, *, provider_code: str | None, limit: int, before_id: int | None
+    session: Session,
+    *,
+    provider_code: str | None,
+    limit: int,
+    before_id: int | None,
+    upload_batch_id: int | None = None,
 ) -> list[RankingRun]:
     """Completed runs, newest first (``limit`` + 1 rows so the caller can tell if more exist)."""
     query = (
@@ -151,6 +156,8 @@ def list_runs(
         query = query.where(RankingRun.provider_code == provider_code)
     if before_id is not None:
         query = query.where(RankingRun.id < before_id)
+    if upload_batch_id is not None:
+        query = query.where(RankingRun.upload_batch_id == upload_batch_id)
     return list(session.scalars(query))
 
 

@@ -165,6 +165,9 @@ def test_on_demand_runs_and_run_listing(ranked, auth, engine):
     assert page["items"] == [run]
     older = ranked.get(RUNS, params={"cursor": page["next_cursor"]}, headers=auth("auditor"))
     assert [r["trigger"] for r in older.json()["items"]] == ["upload"]
+    batch_id = older.json()["items"][0]["upload_batch_id"]
+    by_batch = ranked.get(RUNS, params={"upload_batch_id": batch_id}, headers=auth("auditor"))
+    assert [r["id"] for r in by_batch.json()["items"]] == [older.json()["items"][0]["id"]]
     assert ranked.get(f"{RUNS}/999999", headers=auth("auditor")).status_code == 404
     missing = ranked.post(RUNS, json={"provider": "RXX"}, headers=auth("scheduler"))
     assert missing.status_code == 404 and "no open PTL entries" in missing.json()["detail"]
