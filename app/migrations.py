@@ -26,7 +26,7 @@ def upgrade_to_head(engine: Engine) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        command.upgrade(config, "head")
 
 
 def head_revisions() -> frozenset[str]:

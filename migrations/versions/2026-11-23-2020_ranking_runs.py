@@ -1,7 +1,7 @@
 """Ranking runs, their per-entry results (immutable snapshots) and clinicians' overrides.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 20:20:00.000000
 """
 
@@ -57,7 +57,7 @@ _DROP_FROZEN = {
 }
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

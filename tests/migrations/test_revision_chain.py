@@ -1,0 +1,47 @@
+"""The migrations form one linear chain that upgrades and downgrades cleanly on each backend."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from app.migrations import alembic_config, current_revisions, head_revisions, upgrade_to_head
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def test_there_is_exactly_one_head():
+    assert len(head_revisions()) == 1
+
+
+def test_every_revision_has_at_most_one_parent_and_one_child():
+    script = _script()
+    revisions = list(script.walk_revisions())
+    assert [r for r in revisions if r.is_merge_point] == []
+    assert [r for r in revisions if r.is_branch_point] == []
+    assert sum(1 for r in revisions if r.down_revision is None) == 1
+
+
+def _downgrade(engine: Engine, target: str) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, target)
+
+
+def test_downgrade_to_base_and_upgrade_again(engine):
+    tables_at_head = set(inspect(engine).get_table_names())
+    assert current_revisions(engine) == head_revisions()
+
+    _downgrade(engine, "base")
+    engine.dispose()
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert current_revisions(engine) == frozenset()
+
+    upgrade_to_head(engine)
+    engine.dispose()
+    assert current_revisions(engine) == head_revisions()
+    assert set(inspect(engine).get_table_names()) == tables_at_head
