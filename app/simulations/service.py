@@ -30,6 +30,7 @@ from prioritisation.simulation import (
     DEFAULT_SEED,
     RECENT_WEEKS,
     SimulationResult,
+    list_codes,
     simulate,
 )
 
@@ -208,6 +209,10 @@ def run(
     stops = clock_stop_rates(
         session, request.provider_code, request.census_date, request.specialties
     )
+    # Lists that emptied (or that the caller's rules do not score) have closures but nothing
+    # left to book: only the lists on the simulated PTL take a capacity.
+    on_list = set(list_codes(arrays)[1])
+    stops = {key: rate for key, rate in stops.items() if key in on_list}
     capacity, from_stops = _capacity(request.provider_code, request.capacity, stops)
     try:
         result = simulate(

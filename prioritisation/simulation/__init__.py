@@ -23,7 +23,7 @@ from prioritisation.simulation.outcomes import (
     RuleSetOutcome,
     WeekPoint,
 )
-from prioritisation.simulation.plan import RECENT_WEEKS, ListPlan
+from prioritisation.simulation.plan import RECENT_WEEKS, ListPlan, list_codes
 
 __all__ = [
     "CONVENTIONAL",
@@ -40,5 +40,6 @@ __all__ = [
     "RuleSetOutcome",
     "SimulationResult",
     "WeekPoint",
+    "list_codes",
     "simulate",
 ]

@@ -149,6 +149,31 @@ def test_capacity_from_recent_clock_stops_when_uploads_cover_four_weeks(engine):
     assert supplied.result.lists[0].capacity_source == "supplied"
 
 
+def test_closures_of_a_list_that_has_emptied_are_no_capacity(engine):
+    """A list with recent clock stops but no open entry left has nothing to book."""
+    now = datetime.now(UTC)
+    census = now.date()
+    open_rows = [{"wait": 10 * i} for i in range(1, 5)]
+    emptied = [
+        {
+            "pathway_id": f"E{i}",
+            "treatment_function_code": "120",
+            "wait": 200,
+            "closed_at": now - timedelta(days=3 * i),
+        }
+        for i in range(1, 14)
+    ]
+    add_entries(engine, open_rows + emptied, census=census, created_at=now - timedelta(days=120))
+    with session_scope(engine) as session:
+        assert clock_stop_rates(session, "RZZ", census, None) == {"RZZ/120/admitted": 1.0}
+        run = run_simulation(
+            session, request(census_date=census, capacity=None), imd_edition="iod2019"
+        )
+    assert [plan.list_key for plan in run.result.lists] == ["RZZ/110/admitted"]
+    assert run.result.lists[0].capacity_source != "recent_clock_stops"
+    assert run.notes == []
+
+
 def test_no_clock_stop_estimate_from_under_four_weeks_of_uploads(engine):
     now = datetime.now(UTC)
     rows = [{"wait": 10}, {"pathway_id": "C1", "wait": 50, "closed_at": now}]
