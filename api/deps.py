@@ -36,7 +36,9 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the handler returns, before the response is sent, so a
+# failed commit is a 500 and never a success for work that was not saved.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(

@@ -37,11 +37,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def build_engine(url: str) -> Engine:
     """An engine for ``url`` with the connection settings each backend needs."""
     url = normalise_url(url)
+    # hide_parameters: a database error never prints bound values (NHS numbers among them).
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def is_postgresql(engine: Engine) -> bool:

@@ -15,6 +15,7 @@ from api.schemas.audit import AuditEventOut, ChainVerification
 from app.audit import verify_chain
 from app.security import Principal, Role
 from models import AuditEvent
+from models.base import as_utc
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=responses(400, 401, 403))
 
@@ -27,8 +28,12 @@ def list_events(
     session: SessionDep,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
-    since: Annotated[datetime | None, Query(alias="from", description="From (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Up to (exclusive).")] = None,
+    since: Annotated[
+        datetime | None, Query(alias="from", description="From (inclusive; no zone = UTC).")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(alias="to", description="Up to (exclusive; no zone = UTC).")
+    ] = None,
     kind: Annotated[str | None, Query(description="Event kind, e.g. `rules.published`.")] = None,
     actor: Annotated[str | None, Query(description="Token subject who acted.")] = None,
     provider: Annotated[str | None, Query(description="Provider ODS code.")] = None,
@@ -40,9 +45,9 @@ def list_events(
     if after is not None:
         query = query.where(AuditEvent.id < int(after))
     if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
+        query = query.where(AuditEvent.occurred_at >= as_utc(since))
     if until is not None:
-        query = query.where(AuditEvent.occurred_at < until)
+        query = query.where(AuditEvent.occurred_at < as_utc(until))
     if kind:
         query = query.where(AuditEvent.kind == kind)
     if actor:

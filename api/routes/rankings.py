@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -36,6 +36,7 @@ from app.rankings.ranked import ListKey, parse_list_key
 from app.rankings.views import CSV_COLUMNS, csv_line, ranked_records, rationale_record
 from app.security import Principal, Role
 from models import RankingRun
+from models.base import as_utc
 
 router = APIRouter(tags=["rankings"])
 
@@ -377,7 +378,7 @@ def rationale(
 ) -> RationaleOut:
     """The run in force at `at` (latest completed by then that ranked the entry's list),
     the entry's inputs then, the rule documents, every component and a sentence. Audited."""
-    moment = None if at is None else at if at.tzinfo else at.replace(tzinfo=UTC)
+    moment = None if at is None else as_utc(at)
     try:
         found = rankings.entry_rationale(
             session, provider.upper(), pathway_id, actor=principal.subject, at=moment

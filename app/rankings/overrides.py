@@ -70,10 +70,12 @@ def create_override(
     """Record an override of an open entry (audited); one active override per pathway."""
     moment = now or utcnow()
     _validate(kind, days, reason, expires_at, moment)
+    # The entry's row is locked until commit, so two concurrent overrides of one pathway
+    # cannot both pass the one-active-override check below.
     entry = session.execute(
-        select(PtlEntry.id, PtlEntry.is_open, PtlEntry.treatment_function_code).where(
-            PtlEntry.provider_code == provider_code, PtlEntry.pathway_id == pathway_id
-        )
+        select(PtlEntry.id, PtlEntry.is_open, PtlEntry.treatment_function_code)
+        .where(PtlEntry.provider_code == provider_code, PtlEntry.pathway_id == pathway_id)
+        .with_for_update()
     ).first()
     if entry is None:
         raise NotFound(f"pathway {pathway_id} of provider {provider_code} not found")
@@ -144,15 +146,28 @@ def revoke_override(
     override.revoked_by = actor
     override.revoke_reason = reason.strip()
     session.flush()
+    specialty = session.scalar(
+        select(PtlEntry.treatment_function_code).where(
+            PtlEntry.provider_code == override.provider_code,
+            PtlEntry.pathway_id == override.pathway_id,
+        )
+    )
     record_event(
         session,
         actor,
         AuditKind.OVERRIDE_REVOKED,
         provider_code=override.provider_code,
+        treatment_function_code=specialty,
         pathway_id=override.pathway_id,
         subject_type="ranking_override",
         subject_id=override.id,
-        details={"override_id": override.id, "kind": override.kind, "reason": reason.strip()},
+        details={
+            "override_id": override.id,
+            "kind": override.kind,
+            "days": override.days,
+            "reason": reason.strip(),
+            "expires_at": override.expires_at.isoformat(),
+        },
         occurred_at=moment,
     )
     return override

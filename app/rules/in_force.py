@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.base import as_utc
 from models.rules import DEFAULT_SPECIALTY, PUBLISHED, RuleSetVersion
 from prioritisation import RuleBook, RuleSet, load_default_rules
 
@@ -59,11 +60,6 @@ class InForceRules:
     def version_id_for(self, treatment_function_code: str) -> int | None:
         """The ``RuleSetVersion.id`` scoring a treatment function (None: shipped default)."""
         return self.versions[self.key_for(treatment_function_code)]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive datetime is taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def shipped_default_document() -> dict[str, Any]:

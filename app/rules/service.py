@@ -25,10 +25,10 @@ from app.rules.errors import (
     UnknownSpecialty,
     VersionNotFound,
 )
-from app.rules.in_force import as_utc, in_force_rows, rules_in_force, shipped_default_document
+from app.rules.in_force import in_force_rows, rules_in_force, shipped_default_document
 from app.rules.validation import validate_document
 from models import TreatmentFunction
-from models.base import utcnow
+from models.base import as_utc, utcnow
 from models.rules import DEFAULT_SPECIALTY, DISCARDED, DRAFT, PUBLISHED, RuleSetVersion
 
 BACKDATING_TOLERANCE = timedelta(minutes=5)

@@ -9,8 +9,9 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.rules.in_force import as_utc, rules_in_force
+from app.rules.in_force import rules_in_force
 from models import TreatmentFunction
+from models.base import as_utc
 from models.rules import DEFAULT_SPECIALTY, PUBLISHED, RuleSetVersion
 from prioritisation import ReviewWarning, review_warnings
 

@@ -22,7 +22,7 @@ from app.rules.in_force import rules_in_force
 from app.rules.validation import parse_document
 from app.simulations.errors import InvalidSimulation, NoOpenList, RuleVersionNotFound
 from models import PtlEntry
-from models.base import utcnow
+from models.base import as_utc, utcnow
 from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from prioritisation import PtlArrays, RuleBook, RuleSet
 from prioritisation.simulation import (
@@ -154,7 +154,7 @@ def clock_stop_rates(
     )
     if first is None:
         return {}
-    start = max(end - timedelta(weeks=RECENT_WEEKS), _utc(first))
+    start = max(end - timedelta(weeks=RECENT_WEEKS), as_utc(first))
     days = (end - start).total_seconds() / 86_400
     if days < MIN_CLOCK_STOP_DAYS:
         return {}
@@ -174,10 +174,6 @@ def clock_stop_rates(
         f"{provider_code}/{tfc}/{stage}": round(count * 7 / days, 3)
         for tfc, stage, count in session.execute(query).all()
     }
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _core_keys(provider_code: str, rates: Mapping[str, float] | None) -> dict[str, float] | None:

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import text
 
 from tests.api.ptl_files import demo_csv
@@ -62,3 +64,36 @@ def test_verify_reports_a_sound_chain_then_the_tampered_record(client, auth, eng
     broken = client.get("/api/v1/audit/verify", headers=headers).json()
     assert broken["valid"] is False
     assert broken["first_broken_id"] == target
+
+
+def test_audit_filters_by_time_specialty_and_pathway(client, auth):
+    _upload(client, auth)
+    headers = auth("auditor")
+    ranked = client.get("/api/v1/ptl/ranked", params={"limit": 1}, headers=headers).json()
+    entry = ranked["items"][0]
+    url = f"/api/v1/ptl/entries/{entry['pathway_id']}/overrides"
+    expires = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    body = {"kind": "hold_back", "reason": "patient unfit", "expires_at": expires}
+    doctor = auth("clinician", subject="dr.who")
+    created = client.post(url, params={"provider": "RZZ"}, json=body, headers=doctor)
+    assert created.status_code == 201, created.text
+    revoke = f"/api/v1/overrides/{created.json()['id']}/revoke"
+    assert client.post(revoke, json={"reason": "fit again"}, headers=doctor).status_code == 200
+
+    def kinds(**params):
+        response = client.get("/api/v1/audit", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [event["kind"] for event in response.json()["items"]]
+
+    override_kinds = ["override.revoked", "override.created"]
+    assert kinds(pathway=entry["pathway_id"]) == override_kinds
+    assert kinds(specialty=entry["specialty"])[:2] == override_kinds
+    other = "100" if entry["specialty"] != "100" else "101"
+    assert "override.created" not in kinds(specialty=other)
+    # A moment without a zone is read as UTC, on either bound.
+    past = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None).isoformat()
+    assert kinds(**{"from": past}, pathway=entry["pathway_id"]) == override_kinds
+    assert kinds(to=past) == []
+    assert kinds(to=future, pathway=entry["pathway_id"]) == override_kinds
+    assert kinds(**{"from": future}) == []
