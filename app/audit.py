@@ -32,6 +32,7 @@ class AuditKind(StrEnum):
     IMD_LOADED = "reference.imd_loaded"
     RULES_DRAFT_CREATED = "rules.draft_created"
     RULES_DRAFT_UPDATED = "rules.draft_updated"
+    RULES_PREVIEWED = "rules.previewed"
     RULES_PUBLISHED = "rules.published"
     RANKING_RUN = "ranking.run"
     OVERRIDE_CREATED = "override.created"

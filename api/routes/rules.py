@@ -32,6 +32,7 @@ from api.schemas.simulations import SimulationOut
 from app.rules import service
 from app.rules.errors import (
     ConcurrentChange,
+    ImpactNotReviewed,
     InvalidRequest,
     NotADraft,
     RuleDocumentInvalid,
@@ -40,6 +41,7 @@ from app.rules.errors import (
     UnknownSpecialty,
     VersionNotFound,
 )
+from app.rules.impact_review import record_impact_review
 from app.rules.in_force import in_force_rows
 from app.rules.preview import preview_draft
 from app.rules.summary import in_force_summary
@@ -74,6 +76,7 @@ _STATUS: dict[type[RulesError], int] = {
     NotADraft: status.HTTP_409_CONFLICT,
     StaleVersion: status.HTTP_409_CONFLICT,
     ConcurrentChange: status.HTTP_409_CONFLICT,
+    ImpactNotReviewed: status.HTTP_409_CONFLICT,
     InvalidRequest: status.HTTP_422_UNPROCESSABLE_CONTENT,
     RuleDocumentInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
@@ -323,7 +326,7 @@ def discard_draft(
 def preview(
     specialty: Specialty,
     draft_id: DraftId,
-    _: RulesEditor,
+    principal: RulesEditor,
     session: SessionDep,
     settings: SettingsDep,
     provider: Annotated[
@@ -331,14 +334,20 @@ def preview(
     ],
     census_date: Annotated[date | None, Query(description="Waits counted to (today).")] = None,
     simulate: Annotated[
-        bool, Query(description="Also simulate the draft's impact week by week.")
-    ] = False,
+        bool,
+        Query(
+            description="Also simulate the draft's impact week by week (required once per edit "
+            "before the draft can be published)."
+        ),
+    ] = True,
     weeks: Annotated[int, Query(ge=1, le=104, description="Simulated weeks.")] = 52,
 ) -> PreviewOut | JSONResponse:
     """Ranks the open list (that specialty; for `default`, every specialty without its own
     rules) under the rules in force and with the draft, and reports who moves: per list, by
-    IMD quintile and ethnic group, and the guardrail facts. With `simulate=true`, also the
-    equity impact simulation (docs/simulation.md). Changes nothing."""
+    IMD quintile and ethnic group, and the guardrail facts; with `simulate=true` (the
+    default), also the equity impact simulation (docs/simulation.md), and the audit records
+    that it was seen: publishing needs that record for the draft as it stands. Changes no
+    rule."""
     try:
         result = preview_draft(
             session,
@@ -352,12 +361,13 @@ def preview(
         return _refused(session, exc)
     if not simulate:
         return PreviewOut.of(result)
+    draft = service.get_draft(session, specialty, draft_id)
     try:
         impact = simulate_draft_impact(
             session,
             provider=result.provider_code,
             specialty=specialty,
-            draft_document=service.get_draft(session, specialty, draft_id).document,
+            draft_document=draft.document,
             weeks=weeks,
             imd_edition=settings.imd_edition,
             census_date=result.census_date,
@@ -365,6 +375,15 @@ def preview(
     except SimulationError as exc:
         code = 404 if isinstance(exc, NoOpenList) else 422
         return JSONResponse({"detail": str(exc)}, status_code=code)
+    record_impact_review(
+        session,
+        draft,
+        actor=principal.subject,
+        provider_code=result.provider_code,
+        census_date=result.census_date,
+        weeks=weeks,
+        impact=impact,
+    )
     simulation = SimulationOut.model_validate(impact)
     return PreviewOut.of(result).model_copy(update={"simulation": simulation})
 

@@ -53,3 +53,7 @@ class RuleDocumentInvalid(RulesError):
 
 class InvalidRequest(RulesError):
     """A request the service refuses for a reason other than the document (422)."""
+
+
+class ImpactNotReviewed(RulesError):
+    """The draft, as it stands, was never previewed with its impact simulation (409)."""

@@ -25,6 +25,7 @@ from app.rules.errors import (
     UnknownSpecialty,
     VersionNotFound,
 )
+from app.rules.impact_review import SUBJECT_TYPE, require_impact_review
 from app.rules.in_force import in_force_rows, rules_in_force, shipped_default_document
 from app.rules.validation import validate_document
 from models import TreatmentFunction
@@ -33,8 +34,6 @@ from models.rules import DEFAULT_SPECIALTY, DISCARDED, DRAFT, PUBLISHED, RuleSet
 
 BACKDATING_TOLERANCE = timedelta(minutes=5)
 """Effective times may not lie further in the past: what was in force yesterday is history."""
-
-SUBJECT_TYPE = "rule_set_version"
 
 
 def ensure_specialty(session: Session, specialty: str) -> None:
@@ -305,11 +304,13 @@ def publish_draft(
     effective_from: datetime | None = None,
     expected_lock: int | None = None,
 ) -> RuleSetVersion:
-    """Publish a draft (validated again: other rule sets may have changed since)."""
+    """Publish a draft whose impact was previewed (validated again: other rule sets may have
+    changed since)."""
     reason = _reason(reason)
     ensure_specialty(session, specialty)
     row = get_draft(session, specialty, draft_id)
     _check_lock(row, expected_lock)
+    require_impact_review(session, row)
     now = utcnow()
     effective = _effective_time(effective_from, now)
     validate_document(session, specialty, row.document, effective)
