@@ -275,13 +275,16 @@ def wait_by_quintile(
     priority: PriorityQuery = None,
     stage: StageQuery = None,
     census_date: CensusQuery = None,
+    include_parked: ParkedQuery = False,
 ) -> Response:
     """Cumulative share waiting at most X weeks per quintile, and median/p92 bars."""
     code = provider.upper()
     census = _census(census_date)
     filters = _filters(session, specialty, priority, stage)
     try:
-        content = wait_by_quintile_chart(session, code, census, filters, fmt)
+        content = wait_by_quintile_chart(
+            session, code, census, filters, fmt, include_parked=include_parked
+        )
     except ProviderNotFound as exc:
         raise _missing(code) from exc
     return _image(content, fmt)

@@ -38,10 +38,14 @@ _COLOURS = ("#8c2d04", "#d94801", "#fd8d3c", "#6baed6", "#08519c", "#969696")
 def _render(figure: Figure, fmt: ChartFormat) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    import matplotlib as mpl
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    figure.savefig(buffer, format=fmt, dpi=100, metadata=metadata)
+    # A fixed salt makes SVG element ids, and so the same chart's bytes, reproducible.
+    with mpl.rc_context({"svg.hashsalt": "equiwait"}):
+        figure.savefig(buffer, format=fmt, dpi=100, metadata=metadata)
     return buffer.getvalue()
 
 
@@ -56,6 +60,8 @@ def wait_by_quintile_chart(
     census_date: date,
     filters: PtlFilters | None = None,
     fmt: ChartFormat = "png",
+    *,
+    include_parked: bool = False,
 ) -> bytes:
     """Cumulative wait distribution per IMD quintile, with median and p92 bars beside it.
 
@@ -65,7 +71,7 @@ def wait_by_quintile_chart(
     from matplotlib.figure import Figure
 
     columns = load_ptl_columns(session, provider_code, filters)
-    keep, waits = measured(columns, census_date)
+    keep, waits = measured(columns, census_date, include_parked=include_parked)
     waits, deciles = waits[keep], columns.imd_decile[keep]
     quintiles = imd_quintile(deciles)
     stats = quintile_waits(waits, deciles)

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import EthnicCategory, PriorityCode, PtlEntry
+from models import EthnicCategory, ImdLsoa, PriorityCode, PtlEntry
 
 #: RTT period statuses of active monitoring: kept on the list but not actively scheduled.
 DEFAULT_PARKED_RTT_STATUSES: tuple[str, ...] = ("31", "32")
@@ -47,6 +47,7 @@ class PtlColumns:
     imd_decile: NDArray[np.int64]  # 0 = unknown
     imd_source: NDArray[np.str_]
     lsoa_present: NDArray[np.bool_]
+    lsoa_in_lookup: NDArray[np.bool_]  # the LSOA is in some loaded IMD edition
     inclusion_groups: NDArray[np.str_]  # ';'-joined codes, '' for none
     priority_set_date: NDArray[np.datetime64]  # NaT when missing
     last_validated_date: NDArray[np.datetime64]  # NaT when missing
@@ -90,7 +91,8 @@ def load_ptl_columns(
 
     Parked means a priority flagged ``parked`` in the priority_codes table (P5/P6) or an RTT
     status of active monitoring (31/32 by default). The ethnic broad group comes from the
-    ethnic_categories table; a code missing from it reads as ``not_known``.
+    ethnic_categories table; a code missing from it reads as ``not_known``. ``lsoa_in_lookup``
+    says whether the LSOA code is in any loaded IMD edition (whether or not it gave the decile).
     """
     filters = filters or PtlFilters()
     entry = PtlEntry.__table__.c
@@ -113,6 +115,7 @@ def load_ptl_columns(
             entry.priority_set_date,
             entry.last_validated_date,
             parked,
+            entry.lsoa_code.in_(select(ImdLsoa.lsoa_code).distinct()),
         )
         .select_from(PtlEntry.__table__)
         .outerjoin(EthnicCategory.__table__, ethnic.code == entry.ethnic_category)
@@ -128,7 +131,7 @@ def load_ptl_columns(
     rows = session.execute(query).all()
     if not rows and not provider_has_entries(session, provider_code):
         raise ProviderNotFound(provider_code)
-    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 13
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 14
     lsoa = _strings(columns[8])
     return PtlColumns(
         specialty=_strings(columns[0]),
@@ -144,6 +147,7 @@ def load_ptl_columns(
         priority_set_date=_dates(columns[10]),
         last_validated_date=_dates(columns[11]),
         parked=np.array(columns[12], dtype=bool),
+        lsoa_in_lookup=np.array(columns[13], dtype=bool),
     )
 
 

@@ -94,7 +94,8 @@ def problem_masks(
     """One boolean array per measure: True where the entry has that problem.
 
     Blank ethnicity is stored as 99 at upload, so ``ethnicity_not_known`` counts both 99 and
-    blank; ``lsoa_not_in_lookup`` is an LSOA that was given but found in no loaded IMD edition.
+    blank; ``lsoa_not_in_lookup`` is an LSOA that was given but is in no loaded IMD edition (also
+    when the upload supplied the decile itself).
     """
     group = columns.ethnic_group
     not_stated = group == "not_stated"
@@ -105,7 +106,7 @@ def problem_masks(
         "ethnicity_incomplete": not_stated | not_known,
         "imd_unknown": columns.imd_decile == 0,
         "lsoa_missing": ~columns.lsoa_present,
-        "lsoa_not_in_lookup": columns.lsoa_present & (columns.imd_source == "unknown"),
+        "lsoa_not_in_lookup": columns.lsoa_present & ~columns.lsoa_in_lookup,
         "priority_date_missing": np.isnat(columns.priority_set_date),
         "priority_date_stale": _older_than(
             columns.priority_set_date, census_date, thresholds.priority_stale_days

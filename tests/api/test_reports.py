@@ -291,6 +291,16 @@ def test_charts_are_real_images(uploaded, auth):
     )
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert b"<svg" in svg.content[:1000]
+    again = uploaded.get(
+        f"{REPORTS}/equity/charts/wait-by-quintile.svg", params=params, headers=headers
+    )
+    assert again.content == svg.content  # deterministic
+    with_parked = uploaded.get(
+        f"{REPORTS}/equity/charts/wait-by-quintile.svg",
+        params={**params, "include_parked": "true"},
+        headers=headers,
+    )
+    assert with_parked.status_code == 200 and with_parked.content != svg.content
     trend = uploaded.get(f"{REPORTS}/equity/charts/gap-trend.svg", params=params, headers=headers)
     assert trend.status_code == 200 and b"<svg" in trend.content[:1000]
     gif = uploaded.get(

@@ -96,6 +96,20 @@ def test_quality_shares_by_hand(engine):
     assert overall["priority_date_stale"] == (2, 33.33)
 
 
+def test_an_lsoa_outside_the_lookup_counts_even_when_the_decile_was_supplied(engine):
+    rows = [
+        {"lsoa_code": "E01999999", "imd_decile": 4, "imd_source": "supplied"},  # wrong LSOA
+        {"lsoa_code": "E01000001", "imd_decile": 4, "imd_source": "supplied"},  # real LSOA
+        {"lsoa_code": "E01999998"},  # wrong LSOA, IMD unknown
+    ]
+    add_entries(engine, rows)
+    with session_scope(engine) as session:
+        report = build_quality_report(session, "RZZ", CENSUS)
+    overall = _counts(report.overall)
+    assert overall["lsoa_not_in_lookup"] == (2, 66.67)
+    assert overall["imd_unknown"] == (1, 33.33)
+
+
 def test_thresholds_are_parameters(engine):
     add_entries(engine, ROWS)
     with session_scope(engine) as session:
