@@ -36,9 +36,8 @@ _COLOURS = ("#8c2d04", "#d94801", "#fd8d3c", "#6baed6", "#08519c", "#969696")
 
 
 def _render(figure: Figure, fmt: ChartFormat) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
