@@ -6,13 +6,15 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import HTTPException, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+Key = TypeVar("Key")
 
 MAX_LIMIT = 1000
 
@@ -36,15 +38,63 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid_cursor() -> HTTPException:
+    return HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor")
+
+
+def _cursor_bytes(cursor: str) -> bytes:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode("ascii"))
+    except (binascii.Error, ValueError) as exc:
+        raise _invalid_cursor() from exc
+
+
 def decode_cursor(cursor: str | None) -> Any:
-    """The sort key inside ``cursor`` (None for the first page); 400 if it was tampered with."""
+    """The JSON value inside ``cursor`` (None for the first page); 400 if it is not JSON.
+
+    The value may be anything a client sent: prefer :func:`decode_cursor_as`, which also
+    checks its shape.
+    """
     if cursor is None or cursor == "":
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor") from exc
+        return json.loads(_cursor_bytes(cursor))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _invalid_cursor() from exc
+
+
+@lru_cache(maxsize=32)
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(shape)
+
+
+def decode_cursor_as(cursor: str | None, shape: type[Key]) -> Key | None:
+    """The sort key inside ``cursor`` as ``shape`` (e.g. ``int``, ``tuple[int, int]``).
+
+    None for the first page; 400 when the cursor is not base64 JSON of exactly that shape
+    (strict: ``"7"``, ``7.0`` or ``true`` are not an ``int``; integers must fit 64 bits).
+    """
+    if cursor is None or cursor == "":
+        return None
+    try:
+        value: Key = _adapter(shape).validate_json(_cursor_bytes(cursor), strict=True)
+    except ValidationError as exc:
+        raise _invalid_cursor() from exc
+    if not _fits_bigint(value):
+        raise _invalid_cursor()
+    return value
+
+
+def _fits_bigint(value: object) -> bool:
+    """Every integer in ``value`` fits a 64-bit column (else the database would refuse it)."""
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, list | tuple):
+        return all(_fits_bigint(item) for item in value)
+    if isinstance(value, dict):
+        return all(_fits_bigint(item) for item in value.values())
+    return True
 
 
 def page_of(

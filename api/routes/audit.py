@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.deps import SessionDep, require_roles
 from api.errors import responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
 from api.schemas.audit import AuditEventOut, ChainVerification
 from app.audit import verify_chain
 from app.security import Principal, Role
@@ -41,7 +41,7 @@ def list_events(
     pathway: Annotated[str | None, Query(description="Pathway id.")] = None,
 ) -> Page[AuditEventOut]:
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, int)
     if after is not None:
         query = query.where(AuditEvent.id < int(after))
     if since is not None:

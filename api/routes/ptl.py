@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.deps import AnyReader, SessionDep, SettingsDep, Uploader
 from api.errors import RowErrorModel, UploadRejected, conflict, not_found, responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
 from api.schemas.ptl import EntriesIn, PtlEntryOut, UploadBatchOut, UploadMode
 from app.ingestion import (
     IdempotencyConflict,
@@ -182,9 +182,9 @@ def list_uploads(
     outcome: Literal["succeeded", "rejected"] | None = None,
 ) -> Page[UploadBatchOut]:
     query = select(UploadBatch).order_by(UploadBatch.id.desc()).limit(limit + 1)
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, int)
     if after is not None:
-        query = query.where(UploadBatch.id < int(after))
+        query = query.where(UploadBatch.id < after)
     if outcome is not None:
         query = query.where(UploadBatch.outcome == outcome)
     batches = list(session.scalars(query))
@@ -222,9 +222,9 @@ def list_entries(
     ] = "open",
 ) -> Page[PtlEntryOut]:
     query = select(PtlEntry).order_by(PtlEntry.id).limit(limit + 1)
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, int)
     if after is not None:
-        query = query.where(PtlEntry.id > int(after))
+        query = query.where(PtlEntry.id > after)
     if provider:
         query = query.where(PtlEntry.provider_code == provider.upper())
     if specialty:

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, get_engine, require_roles
 from api.errors import responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from api.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    decode_cursor_as,
+    encode_cursor,
+)
 from api.schemas.rankings import (
     OverrideCreate,
     OverrideOut,
@@ -116,7 +123,7 @@ def list_runs(
         int | None, Query(description="Only the runs an upload batch started.")
     ] = None,
 ) -> Page[RunOut]:
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, int)
     if after is not None and not isinstance(after, int):
         raise _bad_request("invalid cursor")
     runs = rankings.list_runs(
@@ -328,7 +335,7 @@ def list_overrides(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[OverrideOut]:
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, int)
     if after is not None and not isinstance(after, int):
         raise _bad_request("invalid cursor")
     found = rankings.list_overrides(

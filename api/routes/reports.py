@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep
 from api.errors import responses
-from api.pagination import CursorQuery, Page, decode_cursor, encode_cursor
+from api.pagination import CursorQuery, Page, decode_cursor_as, encode_cursor
 from api.schemas.reports import (
     DataQualityReportOut,
     EquityReportOut,
@@ -205,7 +205,7 @@ def equity_trend(
     code = provider.upper()
     _check_range(since, until)
     _require_provider(session, code)
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, tuple[int, int])
     try:
         key = (int(after[0]), int(after[1])) if after is not None else None
     except (TypeError, ValueError, IndexError, KeyError) as exc:

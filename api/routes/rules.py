@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, require_roles
 from api.errors import responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
 from api.schemas.rules import (
     ChangeOut,
     DiffOut,
@@ -167,7 +167,7 @@ def list_versions(
         service.ensure_specialty(session, specialty)
     except RulesError as exc:
         return _refused(session, exc)
-    after = decode_cursor(cursor)
+    after = decode_cursor_as(cursor, int)
     rows = service.history(
         session,
         specialty,
