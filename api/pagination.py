@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import HTTPException, Query, status
@@ -64,9 +63,14 @@ def decode_cursor(cursor: str | None) -> Any:
         raise _invalid_cursor() from exc
 
 
-@lru_cache(maxsize=32)
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
 def _adapter(shape: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(shape)
+    adapter = _ADAPTERS.get(shape)
+    if adapter is None:
+        adapter = _ADAPTERS[shape] = TypeAdapter(shape)
+    return adapter
 
 
 def decode_cursor_as(cursor: str | None, shape: type[Key]) -> Key | None:
