@@ -1,4 +1,4 @@
-"""Refuse oversized request bodies before they are read (413)."""
+"""Refuse oversized request bodies (413), whether or not the client declared their length."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 when Content-Length, or the bytes actually streamed, pass a limit."""
+    """ASGI middleware: 413 when Content-Length, or the bytes actually streamed, pass a limit.
+
+    A chunked body (no Content-Length) is counted as it arrives. Once it passes the limit the
+    application is told the client went away, so it stops reading and stores nothing, and
+    whatever it would have answered (typically a 400 for an unreadable body) is replaced by
+    this middleware's own 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -24,28 +30,41 @@ class BodySizeLimit:
             await self._reject(send)
             return
         received = 0
+        exceeded = False
         started = False
+        answered = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    exceeded = True
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, answered
+            if exceeded and not started:
+                # The app's own answer to a body cut short is dropped for the 413.
+                if not answered:
+                    answered = True
+                    await self._reject(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(send)
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started and not answered:
+            await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
         body = json.dumps(
@@ -58,11 +77,8 @@ class BodySizeLimit:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass

@@ -149,6 +149,38 @@ def test_oversized_upload_is_413(settings, auth):
     assert "limit" in response.json()["detail"]
 
 
+def _chunks(body, size=4096):
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_oversized_chunked_upload_is_413_and_writes_nothing(settings, auth, engine):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    small = settings.model_copy(update={"max_upload_bytes": 2048})
+    body = (
+        b'--edge\r\nContent-Disposition: form-data; name="file"; filename="ptl.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n" + demo_csv(1500) + b"\r\n--edge--\r\n"
+    )
+    headers = {**auth("scheduler"), "Content-Type": "multipart/form-data; boundary=edge"}
+    with TestClient(create_app(small)) as client:
+        response = client.post(UPLOADS, content=_chunks(body), headers=headers)
+        pushed = client.post(
+            "/api/v1/ptl/entries",
+            content=_chunks(b'{"entries": [' + b'{"pathway_id": "P1"},' * 8000 + b"{}]}"),
+            headers={**auth("scheduler"), "Content-Type": "application/json"},
+        )
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert response.status_code == 413, response.text
+    assert "limit" in response.json()["detail"]
+    assert pushed.status_code == 413, pushed.text
+    assert _counts(engine) == (0, 0)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(UploadBatch)) == 0
+
+
 def test_empty_replace_upload_is_rejected(client, auth, engine):
     header = demo_csv(1).decode().splitlines()[0] + "\n"
     response = _upload(client, auth, header.encode())
