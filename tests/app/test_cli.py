@@ -72,3 +72,33 @@ def test_generate_demo_is_deterministic(env):
     assert runner.invoke(cli, [*args, "-o", str(second)]).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
     assert len(first.read_text().splitlines()) == 501
+
+
+def test_development_token_is_accepted_by_the_development_server(
+    monkeypatch, tmp_path, database_url
+):
+    """README: `EQUIWAIT_ENVIRONMENT=development equiwait token ...` against `make run`."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    monkeypatch.setenv("EQUIWAIT_ENVIRONMENT", "development")
+    monkeypatch.delenv("EQUIWAIT_SECRET_KEY", raising=False)
+    monkeypatch.setenv("EQUIWAIT_DEVELOPMENT_SECRET_FILE", str(tmp_path / "secret_key"))
+    monkeypatch.setenv("EQUIWAIT_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        printed = CliRunner().invoke(cli, ["token", "--role", "scheduler", "--subject", "pas.feed"])
+        assert printed.exit_code == 0, printed.stderr
+        token = printed.stdout.strip()
+        get_settings.cache_clear()
+        with TestClient(create_app()) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            response = client.get("/api/v1/ptl/entries", params={"limit": 5}, headers=headers)
+            forged = client.get(
+                "/api/v1/ptl/entries", headers={"Authorization": f"Bearer {token}x"}
+            )
+    finally:
+        get_settings.cache_clear()
+    assert response.status_code == 200, response.text
+    assert forged.status_code == 401
