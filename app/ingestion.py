@@ -1,31 +1,41 @@
-"""Ingestion flow: checksum, idempotency, validation, all-or-nothing storage, batch and audit."""
+"""Ingestion flow: checksum, idempotency, validation, all-or-nothing storage, batch and audit.
+
+An upload is one transaction: the entries, the batch record and its audit event commit
+together or not at all. Ranking the uploaded lists is separate (:func:`rank_upload`): it runs
+after that commit, one transaction per provider, so a slow or failed ranking never holds back
+or undoes a stored upload, and the upload's arrays are freed before the ranking loads the PTL.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-from collections.abc import Sequence
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO, Literal
+from typing import IO, Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
 from app.ingest import RawTable, RowError, validate_table
 from app.ingest.store import store_entries
-from app.rankings import run_ranking
+from app.rankings import RankingError, run_ranking
 from app.reference_store import load_imd_lookup, load_reference_codes
-from models import UploadBatch
+from models import RankingRun, UploadBatch
 from models.base import utcnow
 
 READ_CHUNK = 1 << 20
+Source = Literal["csv", "json"]
+logger = logging.getLogger(__name__)
 
 
 class IdempotencyConflict(Exception):
-    """The Idempotency-Key was used before for different content."""
+    """The Idempotency-Key was used before for a different request (content or mode)."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +48,6 @@ class IngestRequest:
     idempotency_key: str | None = None
     imd_edition: str = "iod2019"
     max_errors: int | None = None
-    rank_after_upload: bool = True
-    """Rank each provider in a successful batch, in the same transaction (False: skip)."""
 
 
 @dataclass
@@ -50,10 +58,127 @@ class IngestOutcome:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     replayed: bool = False
-    ranking_run_ids: list[int] = field(default_factory=list)
+
+    @property
+    def stored(self) -> bool:
+        """True when this request stored the batch now (not rejected, not a replay)."""
+        return not self.replayed and self.batch.outcome == "succeeded"
 
 
-def _replay(session: Session, request: IngestRequest, checksum: str) -> UploadBatch | None:
+@dataclass(frozen=True)
+class RankingAttempt:
+    """The ranking run that followed an upload for one provider, or why it failed."""
+
+    provider_code: str
+    run_id: int | None = None
+    error: str | None = None
+
+
+def ingest_csv(
+    session: Session, stream: IO[bytes], request: IngestRequest, *, today: date
+) -> IngestOutcome:
+    """Ingest one CSV file (checked entirely before anything is stored); does not commit.
+
+    A seekable stream (an open file, an upload spooled to disk) is read twice, for the
+    checksum and then for the rows, rather than copied into memory; a one-pass stream is
+    first copied to a temporary file.
+    """
+    if stream.seekable():
+        return _ingest_seekable(session, stream, request, today)
+    with tempfile.TemporaryFile() as copy:
+        while chunk := stream.read(READ_CHUNK):
+            copy.write(chunk)
+        copy.seek(0)
+        return _ingest_seekable(session, copy, request, today)
+
+
+def _ingest_seekable(
+    session: Session, source: IO[bytes], request: IngestRequest, today: date
+) -> IngestOutcome:
+    start = source.tell()
+    digest = hashlib.sha256()
+    while chunk := source.read(READ_CHUNK):
+        digest.update(chunk)
+    checksum = digest.hexdigest()
+    previous = _replay(session, request, checksum, "csv")
+    if previous is not None:
+        return IngestOutcome(batch=previous, replayed=True)
+
+    def read() -> RawTable:
+        source.seek(start)
+        return RawTable.from_csv(source)
+
+    return _ingest(session, read, request, checksum, "csv", today)
+
+
+def ingest_records(
+    session: Session, records: Sequence[dict[str, Any]], request: IngestRequest, *, today: date
+) -> IngestOutcome:
+    """Ingest PTL records sent as JSON (row numbers are 1-based positions); does not commit."""
+    canonical = json.dumps(list(records), sort_keys=True, separators=(",", ":")).encode()
+    checksum = hashlib.sha256(canonical).hexdigest()
+    previous = _replay(session, request, checksum, "json")
+    if previous is not None:
+        return IngestOutcome(batch=previous, replayed=True)
+    return _ingest(
+        session, lambda: RawTable.from_records(list(records)), request, checksum, "json", today
+    )
+
+
+def rank_upload(
+    session: Session, batch: UploadBatch, *, actor: str, imd_edition: str, today: date
+) -> list[RankingAttempt]:
+    """Rank each provider of a **committed** batch, each run in its own transaction.
+
+    Commits every run that succeeds. A run that fails is rolled back and reported (the
+    upload stays stored); a new run can be started with ``POST /api/v1/rankings``.
+    """
+    attempts: list[RankingAttempt] = []
+    for provider in list(batch.provider_codes):
+        try:
+            run = run_ranking(
+                session,
+                provider,
+                actor=actor,
+                trigger="upload",
+                census_date=today,
+                upload_batch_id=batch.id,
+                imd_edition=imd_edition,
+            )
+            run_id = run.id
+            session.commit()
+        except RankingError as exc:
+            session.rollback()
+            logger.warning("ranking %s after upload batch %s failed: %s", provider, batch.id, exc)
+            attempts.append(RankingAttempt(provider, error=str(exc)))
+            continue
+        except Exception as exc:  # the upload is committed: report, never fail it
+            session.rollback()
+            logger.exception("ranking %s after upload batch %s failed", provider, batch.id)
+            message = (
+                f"ranking failed unexpectedly ({type(exc).__name__}); the upload is stored: "
+                "start a run with POST /api/v1/rankings"
+            )
+            attempts.append(RankingAttempt(provider, error=message))
+            continue
+        attempts.append(RankingAttempt(provider, run_id=run_id))
+    return attempts
+
+
+def upload_runs(session: Session, batch: UploadBatch) -> list[RankingAttempt]:
+    """The completed runs an earlier upload started (what a replayed request reports)."""
+    runs = session.execute(
+        select(RankingRun.provider_code, RankingRun.id)
+        .where(RankingRun.upload_batch_id == batch.id, RankingRun.completed_at.is_not(None))
+        .order_by(RankingRun.id)
+    ).all()
+    return [RankingAttempt(provider, run_id=run_id) for provider, run_id in runs]
+
+
+def _replay(
+    session: Session, request: IngestRequest, checksum: str, source: Source
+) -> UploadBatch | None:
+    """The stored batch this request repeats; IdempotencyConflict if the key meant another."""
     if request.idempotency_key is None:
         return None
     previous = session.scalar(
@@ -64,55 +189,35 @@ def _replay(session: Session, request: IngestRequest, checksum: str) -> UploadBa
     )
     if previous is None:
         return None
-    if previous.checksum_sha256 != checksum:
+    used_for = f"Idempotency-Key was already used for upload batch {previous.id}"
+    if previous.source != source:
         raise IdempotencyConflict(
-            "Idempotency-Key was already used for different content; use a new key"
+            f"{used_for}, sent as {previous.source}; this request is {source}: use a new key"
+        )
+    if previous.checksum_sha256 != checksum:
+        raise IdempotencyConflict(f"{used_for} with different content: use a new key")
+    if previous.mode != request.mode:
+        raise IdempotencyConflict(
+            f"{used_for} in {previous.mode} mode; this request asks for {request.mode} mode: "
+            "use a new key"
         )
     return previous
 
 
-def ingest_csv(
-    session: Session, stream: BinaryIO, request: IngestRequest, *, today: date
-) -> IngestOutcome:
-    """Ingest one CSV file (read whole: it must be checked entirely before anything is stored)."""
-    digest = hashlib.sha256()
-    buffer = io.BytesIO()
-    while chunk := stream.read(READ_CHUNK):
-        digest.update(chunk)
-        buffer.write(chunk)
-    checksum = digest.hexdigest()
-    previous = _replay(session, request, checksum)
-    if previous is not None:
-        return IngestOutcome(batch=previous, replayed=True)
-    buffer.seek(0)
-    table = RawTable.from_csv(buffer.getvalue())
-    return _ingest(session, table, request, checksum, "csv", today)
-
-
-def ingest_records(
-    session: Session, records: Sequence[dict[str, Any]], request: IngestRequest, *, today: date
-) -> IngestOutcome:
-    """Ingest PTL records sent as JSON (row numbers are 1-based positions)."""
-    canonical = json.dumps(list(records), sort_keys=True, separators=(",", ":")).encode()
-    checksum = hashlib.sha256(canonical).hexdigest()
-    previous = _replay(session, request, checksum)
-    if previous is not None:
-        return IngestOutcome(batch=previous, replayed=True)
-    table = RawTable.from_records(list(records))
-    return _ingest(session, table, request, checksum, "json", today)
-
-
 def _ingest(
     session: Session,
-    table: RawTable,
+    read: Callable[[], RawTable],
     request: IngestRequest,
     checksum: str,
-    source: Literal["csv", "json"],
+    source: Source,
     today: date,
 ) -> IngestOutcome:
     reference = load_reference_codes(session)
     imd = load_imd_lookup(session, request.imd_edition)
+    table = read()
+    rows_received = len(table)
     outcome = validate_table(table, reference, imd, today, max_errors=request.max_errors)
+    del table  # the raw cells are not needed once validated: free them before storing
     batch = UploadBatch(
         source=source,
         mode=request.mode,
@@ -120,29 +225,13 @@ def _ingest(
         checksum_sha256=checksum,
         submitted_by=request.actor,
         submitted_at=utcnow(),
-        rows_received=len(table),
+        rows_received=rows_received,
     )
-    if not outcome.ok or (request.mode == "replace" and len(table) == 0):
+    if not outcome.ok or (request.mode == "replace" and rows_received == 0):
         errors = list(outcome.errors) or [
             RowError(1, None, "", "no rows: replace mode needs the provider's whole PTL")
         ]
-        error_count = max(outcome.error_count, len(errors))
-        batch.outcome = "rejected"
-        batch.error_count = error_count
-        batch.completed_at = utcnow()
-        batch.provider_codes = []
-        batch.warnings = []
-        session.add(batch)
-        session.flush()
-        record_event(
-            session,
-            request.actor,
-            AuditKind.PTL_UPLOAD_REJECTED,
-            subject_type="upload_batch",
-            subject_id=batch.id,
-            details={"rows_received": len(table), "error_count": error_count, "source": source},
-        )
-        return IngestOutcome(batch=batch, errors=errors, error_count=error_count)
+        return _rejected(session, batch, errors, max(outcome.error_count, len(errors)))
     validated = outcome.validated
     assert validated is not None
     providers = sorted({str(code) for code in validated.provider_code.tolist()})
@@ -151,7 +240,16 @@ def _ingest(
     batch.provider_codes = providers
     batch.warnings = [w.as_dict() for w in validated.warnings]
     session.add(batch)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # A simultaneous request with the same key committed first (nothing else was
+        # written in this transaction yet): answer as a replay of it, or 409.
+        session.rollback()
+        previous = _replay(session, request, checksum, source)
+        if previous is None:
+            raise
+        return IngestOutcome(batch=previous, replayed=True)
     counts = store_entries(
         session,
         validated.columns,
@@ -182,16 +280,30 @@ def _ingest(
             "warnings": {w.code: w.count for w in validated.warnings},
         },
     )
-    runs = [
-        run_ranking(
-            session,
-            provider,
-            actor=request.actor,
-            trigger="upload",
-            census_date=today,
-            upload_batch_id=batch.id,
-            imd_edition=request.imd_edition,
-        )
-        for provider in (providers if request.rank_after_upload else [])
-    ]
-    return IngestOutcome(batch=batch, ranking_run_ids=[run.id for run in runs])
+    return IngestOutcome(batch=batch)
+
+
+def _rejected(
+    session: Session, batch: UploadBatch, errors: list[RowError], error_count: int
+) -> IngestOutcome:
+    """Record a rejected batch (it does not take the Idempotency-Key) and its audit event."""
+    batch.outcome = "rejected"
+    batch.error_count = error_count
+    batch.completed_at = utcnow()
+    batch.provider_codes = []
+    batch.warnings = []
+    session.add(batch)
+    session.flush()
+    record_event(
+        session,
+        batch.submitted_by,
+        AuditKind.PTL_UPLOAD_REJECTED,
+        subject_type="upload_batch",
+        subject_id=batch.id,
+        details={
+            "rows_received": batch.rows_received,
+            "error_count": error_count,
+            "source": batch.source,
+        },
+    )
+    return IngestOutcome(batch=batch, errors=errors, error_count=error_count)

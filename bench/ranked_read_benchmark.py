@@ -74,7 +74,7 @@ def _measure(url: str, csv_path: Path, n_requests: int) -> dict[str, Any]:
 
     engine = build_engine(url)
     prepare_database(engine, load_default_imd=True, show_progress=False)
-    request = IngestRequest(actor="bench", mode="replace", rank_after_upload=False)
+    request = IngestRequest(actor="bench", mode="replace")
     with session_scope(engine) as session, csv_path.open("rb") as handle:
         outcome = ingest_csv(session, handle, request, today=date.today())
     if outcome.batch.outcome != "succeeded":

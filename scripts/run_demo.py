@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.bootstrap import prepare_database
 from app.database import build_engine, session_scope
 from app.demo import generate_ptl, write_bad_csv, write_ptl_csv
-from app.ingestion import IngestRequest, ingest_csv
+from app.ingestion import IngestRequest, ingest_csv, rank_upload
 from app.security import Role, create_token
 from app.settings import get_settings
 from models import PtlEntry
@@ -51,6 +51,12 @@ def main() -> None:
         if outcome.batch.outcome != "succeeded":
             sys.exit(f"demo data was rejected: {outcome.errors[:5]}")
         print(f"loaded demo PTL: batch {outcome.batch.id}", file=sys.stderr)
+        with session_scope(engine) as session:
+            batch = session.merge(outcome.batch)
+            for attempt in rank_upload(
+                session, batch, actor="demo-loader", imd_edition=settings.imd_edition, today=census
+            ):
+                print(f"ranked {attempt.provider_code}: {attempt.error or 'ok'}", file=sys.stderr)
     engine.dispose()
     ttl = timedelta(hours=12)
     print("\nTokens for trying the API (valid 12 hours):", file=sys.stderr)

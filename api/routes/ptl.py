@@ -8,19 +8,30 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, Uploader
 from api.errors import RowErrorModel, UploadRejected, conflict, not_found, responses
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
-from api.schemas.ptl import EntriesIn, PtlEntryOut, UploadBatchOut, UploadMode
+from api.schemas.ptl import (
+    EntriesIn,
+    PtlEntryOut,
+    UploadBatchOut,
+    UploadMode,
+    UploadRankingOut,
+    UploadResultOut,
+)
 from app.ingestion import (
     IdempotencyConflict,
     IngestOutcome,
     IngestRequest,
     ingest_csv,
     ingest_records,
+    rank_upload,
+    upload_runs,
 )
 from app.privacy import nhs_number_for
+from app.settings import Settings
 from models import PtlEntry, UploadBatch
 
 router = APIRouter(prefix="/ptl", tags=["ptl"])
@@ -30,8 +41,9 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Re-sending the same content with the same key returns the first result "
-        "and changes nothing.",
+        description="Re-sending the same content in the same mode with the same key returns "
+        "the first result (200) and changes nothing; the key with other content or another "
+        "mode is 409. A rejected upload does not use up its key.",
     ),
 ]
 
@@ -40,9 +52,17 @@ _REJECTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _answer(outcome: IngestOutcome, response: Response, max_errors: int) -> UploadBatchOut:
+def _answer(
+    outcome: IngestOutcome,
+    session: Session,
+    settings: Settings,
+    request: IngestRequest,
+    response: Response,
+) -> UploadResultOut:
+    """Commit the upload, then rank what it stored (each run its own transaction)."""
+    session.commit()
     if outcome.errors:
-        shown = outcome.errors[:max_errors]
+        shown = outcome.errors[: settings.max_reported_errors]
         body = UploadRejected(
             detail=f"upload rejected: {outcome.error_count} error(s); nothing was written",
             error_count=outcome.error_count,
@@ -53,7 +73,18 @@ def _answer(outcome: IngestOutcome, response: Response, max_errors: int) -> Uplo
     if outcome.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    return UploadBatchOut.model_validate(outcome.batch)
+        attempts = upload_runs(session, outcome.batch)
+    else:
+        attempts = rank_upload(
+            session,
+            outcome.batch,
+            actor=request.actor,
+            imd_edition=request.imd_edition,
+            today=date.today(),
+        )
+    batch = UploadBatchOut.model_validate(outcome.batch)
+    rankings = [UploadRankingOut(**vars(attempt)) for attempt in attempts]
+    return UploadResultOut(**batch.model_dump(), rankings=rankings)
 
 
 class Rejected(Exception):
@@ -70,7 +101,7 @@ def rejected_handler(_request: object, exc: Exception) -> JSONResponse:
 @router.post(
     "/uploads",
     status_code=status.HTTP_201_CREATED,
-    response_model=UploadBatchOut,
+    response_model=UploadResultOut,
     summary="Upload a PTL as CSV",
     responses={**responses(401, 403, 409, 413), **_REJECTED},
 )
@@ -88,11 +119,13 @@ def upload_csv(
             "open pathways missing from it are closed. `upsert`: add or update only."
         ),
     ] = "replace",
-) -> UploadBatchOut:
+) -> UploadResultOut:
     """Validate the whole file, then store it all or nothing.
 
     A file with any invalid row is rejected with 422 listing every error (row 1 is the header)
-    and nothing is written. See `docs/ptl-format.md` for the columns and rules.
+    and nothing is written. See `docs/ptl-format.md` for the columns and rules. Once stored,
+    each provider's list is ranked; `rankings` gives each run's id, or why it failed (the
+    upload stays stored either way).
     """
     if file.size is not None and file.size > settings.max_upload_bytes:
         raise _too_large(settings.max_upload_bytes)
@@ -108,14 +141,13 @@ def upload_csv(
         outcome = ingest_csv(session, file.file, request, today=date.today())
     except IdempotencyConflict as exc:
         raise conflict(str(exc)) from exc
-    session.commit()
-    return _answer(outcome, response, settings.max_reported_errors)
+    return _answer(outcome, session, settings, request, response)
 
 
 @router.post(
     "/entries",
     status_code=status.HTTP_201_CREATED,
-    response_model=UploadBatchOut,
+    response_model=UploadResultOut,
     summary="Push PTL records as JSON",
     responses={**responses(401, 403, 409, 413), **_REJECTED},
 )
@@ -126,7 +158,7 @@ def push_entries(
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> UploadBatchOut:
+) -> UploadResultOut:
     """The same records and rules as a CSV upload, as JSON (``row`` = position in ``entries``)."""
     if len(body.entries) > settings.max_json_entries:
         raise HTTPException(
@@ -145,8 +177,8 @@ def push_entries(
         outcome = ingest_records(session, records, request, today=date.today())
     except IdempotencyConflict as exc:
         raise conflict(str(exc)) from exc
-    session.commit()
-    return _answer(outcome, response, settings.max_reported_errors)
+    del records
+    return _answer(outcome, session, settings, request, response)
 
 
 def _too_large(limit: int) -> HTTPException:

@@ -42,6 +42,29 @@ class UploadBatchOut(BaseModel):
     warnings: list[UploadWarning]
 
 
+class UploadRankingOut(BaseModel):
+    """The ranking run started for one provider right after the upload was stored."""
+
+    provider_code: str
+    run_id: int | None = Field(
+        description="The run (`GET /api/v1/rankings/{id}`); null if it failed."
+    )
+    error: str | None = Field(
+        default=None,
+        description="Why the run failed. The upload itself is stored; start a run with "
+        "`POST /api/v1/rankings`.",
+    )
+
+
+class UploadResultOut(UploadBatchOut):
+    """The answer to an upload: the batch, and the ranking run that followed per provider."""
+
+    rankings: list[UploadRankingOut] = Field(
+        default_factory=list,
+        description="One item per provider in the batch (empty for a rejected upload).",
+    )
+
+
 class PtlRecordIn(BaseModel):
     """One PTL record sent as JSON; the same fields and rules as a CSV row.
 

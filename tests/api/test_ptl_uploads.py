@@ -1,7 +1,12 @@
+import csv
+import io
+import re
+
 from sqlalchemy import func, select
 
 from app.database import session_scope
-from models import AuditEvent, PtlEntry, UploadBatch
+from app.rankings import RankingFailed
+from models import AuditEvent, PtlEntry, RankingRun, UploadBatch
 from tests.api.ptl_files import bad_csv, demo_csv, without_rows
 
 UPLOADS = "/api/v1/ptl/uploads"
@@ -14,6 +19,13 @@ def _upload(client, auth, content, *, mode=None, key=None, role="scheduler", nam
     params = {"mode": mode} if mode else {}
     files = {"file": (name, content, "text/csv")}
     return client.post(UPLOADS, files=files, headers=headers, params=params)
+
+
+def _entries(engine):
+    """Every stored entry as a tuple of its columns (to show a request changed nothing)."""
+    with session_scope(engine) as session:
+        rows = session.execute(select(PtlEntry.__table__).order_by(PtlEntry.id)).all()
+    return [tuple(row) for row in rows]
 
 
 def _counts(engine):
@@ -40,6 +52,11 @@ def test_upload_inserts_every_row_and_reports_the_batch(client, auth, engine):
     assert batch["submitted_by"] == "test.user"
     assert len(batch["checksum_sha256"]) == 64
     assert _counts(engine) == (300, 300)
+    [ranking] = batch.pop("rankings")
+    assert ranking["provider_code"] == "RZZ" and ranking["error"] is None
+    run = client.get(f"/api/v1/rankings/{ranking['run_id']}", headers=auth("auditor"))
+    assert run.status_code == 200
+    assert run.json()["upload_batch_id"] == batch["id"]
     again = client.get(f"{UPLOADS}/{batch['id']}", headers=auth("auditor"))
     assert again.status_code == 200
     assert again.json() == batch
@@ -96,7 +113,11 @@ def test_bad_file_is_rejected_whole_with_every_error(client, auth, engine):
     assert found == expected
     assert body["error_count"] == len(body["errors"])
     assert all(e["message"] for e in body["errors"])
-    assert "9" * 10 not in response.text
+    sent = [row["nhs_number"] for row in csv.DictReader(io.StringIO(content.decode()))]
+    identifiers = {re.sub(r"\D", "", value) for value in sent} | set(sent)
+    identifiers = {value for value in identifiers if sum(c.isdigit() for c in value) >= 8}
+    assert len(identifiers) > 20
+    assert not [value for value in identifiers if value in response.text]
     assert _counts(engine) == before
     with session_scope(engine) as session:
         rejected = session.scalars(
@@ -110,22 +131,123 @@ def test_bad_file_is_rejected_whole_with_every_error(client, auth, engine):
 def test_same_idempotency_key_and_file_does_nothing_twice(client, auth, engine):
     content = demo_csv(80)
     first = _upload(client, auth, content, key="ptl-2026-11-23")
+    stored = _entries(engine)
     second = _upload(client, auth, content, key="ptl-2026-11-23")
     assert first.status_code == 201
     assert second.status_code == 200
     assert second.headers["idempotent-replayed"] == "true"
     assert second.json()["id"] == first.json()["id"]
+    assert second.json()["rankings"] == first.json()["rankings"]
+    assert _entries(engine) == stored
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(UploadBatch)) == 1
+        assert session.scalar(select(func.count()).select_from(RankingRun)) == 1
         uploads = session.scalar(select(func.count()).where(AuditEvent.kind == "ptl.upload"))
         assert uploads == 1
 
 
-def test_reused_idempotency_key_with_other_content_is_409(client, auth):
+def test_reused_idempotency_key_with_other_content_is_409(client, auth, engine):
     _upload(client, auth, demo_csv(20), key="k1")
+    stored = _entries(engine)
     response = _upload(client, auth, demo_csv(20, seed=99), key="k1")
     assert response.status_code == 409
     assert "Idempotency-Key" in response.json()["detail"]
+    assert "different content" in response.json()["detail"]
+    assert _entries(engine) == stored
+
+
+def test_reused_idempotency_key_in_another_mode_is_409(client, auth, engine):
+    content = demo_csv(20)
+    first = _upload(client, auth, content, key="k2")
+    stored = _entries(engine)
+    response = _upload(client, auth, content, key="k2", mode="upsert")
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert f"batch {first.json()['id']}" in detail
+    assert "replace mode" in detail and "upsert mode" in detail
+    pushed = client.post(
+        "/api/v1/ptl/entries",
+        json={"entries": [{"pathway_id": "X1"}]},
+        headers={**auth("scheduler"), "Idempotency-Key": "k2"},
+    )
+    assert pushed.status_code == 409
+    assert "sent as csv" in pushed.json()["detail"]
+    assert _entries(engine) == stored
+
+
+def test_a_rejected_upload_does_not_use_up_its_key(client, auth, engine):
+    content, _ = bad_csv()
+    assert _upload(client, auth, content, key="k3").status_code == 422
+    accepted = _upload(client, auth, demo_csv(20), key="k3")
+    assert accepted.status_code == 201
+    assert _counts(engine) == (20, 20)
+
+
+def test_simultaneous_requests_with_one_key_store_once(client, auth, engine, monkeypatch):
+    """The second of two racing requests meets the unique key on insert: it replays the first."""
+    content = demo_csv(30)
+    first = _upload(client, auth, content, key="race")
+    stored = _entries(engine)
+    from app import ingestion
+
+    real_replay = ingestion._replay
+    calls = []
+
+    def replay_not_yet_committed(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else real_replay(*args, **kwargs)
+
+    monkeypatch.setattr(ingestion, "_replay", replay_not_yet_committed)
+    second = _upload(client, auth, content, key="race")
+    assert second.status_code == 200, second.text
+    assert second.json()["id"] == first.json()["id"]
+    assert len(calls) == 2
+    calls.clear()
+    clash = _upload(client, auth, content, key="race", mode="upsert")
+    assert clash.status_code == 409, clash.text
+    assert _entries(engine) == stored
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(UploadBatch)) == 1
+
+
+def test_ranking_runs_after_the_upload_is_committed(client, auth, engine, monkeypatch):
+    from app import ingestion
+
+    real_run = ingestion.run_ranking
+    seen = []
+
+    def run_after_commit(session, provider, **kwargs):
+        with session_scope(engine) as other:  # another connection sees the stored upload
+            seen.append(other.scalar(select(func.count()).select_from(PtlEntry)))
+        return real_run(session, provider, **kwargs)
+
+    monkeypatch.setattr(ingestion, "run_ranking", run_after_commit)
+    response = _upload(client, auth, demo_csv(25))
+    assert response.status_code == 201
+    assert seen == [25]
+    assert response.json()["rankings"][0]["run_id"] is not None
+
+
+def test_a_refused_ranking_is_reported_and_the_upload_kept(client, auth, engine, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise RankingFailed("ranking RZZ failed: priority code P9 has no rank")
+
+    monkeypatch.setattr("app.ingestion.run_ranking", refuse)
+    response = _upload(client, auth, demo_csv(25))
+    assert response.status_code == 201, response.text
+    assert response.json()["rankings"] == [
+        {
+            "provider_code": "RZZ",
+            "run_id": None,
+            "error": "ranking RZZ failed: priority code P9 has no rank",
+        }
+    ]
+    assert _counts(engine) == (25, 25)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(RankingRun)) == 0
+        assert session.scalar(select(func.count()).where(AuditEvent.kind == "ptl.upload")) == 1
+    manual = client.post("/api/v1/rankings", json={"provider": "RZZ"}, headers=auth("scheduler"))
+    assert manual.status_code == 201, manual.text
 
 
 def test_upload_is_recorded_in_the_audit_log(client, auth, engine):

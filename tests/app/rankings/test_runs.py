@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit import AuditKind
 from app.database import session_scope
-from app.ingestion import IngestRequest, ingest_records
+from app.ingestion import IngestRequest, ingest_records, rank_upload
 from app.ptl_arrays import inputs_hash, load_open_ptl
 from app.rankings import NotFound, run_ranking
 from app.rankings.runs import census_moment, latest_run
@@ -72,33 +72,37 @@ def test_parked_entries_follow_their_list_in_pathway_order(client, auth, engine)
         assert [r.pathway_id for r in parked] == sorted(r.pathway_id for r in parked)
 
 
-def test_callers_can_skip_the_run_after_an_upload(engine):
+def test_ingest_alone_does_not_rank_and_rank_upload_ranks_the_committed_batch(engine):
     records = csv_records(demo_csv(30, seed=13))
-    request = IngestRequest(actor="pas.feed", mode="replace", rank_after_upload=False)
+    request = IngestRequest(actor="pas.feed", mode="replace")
     with session_scope(engine) as session:
         outcome = ingest_records(session, records, request, today=CENSUS)
-    assert outcome.ranking_run_ids == []
     assert runs(engine) == []
     with session_scope(engine) as session:
-        outcome = ingest_records(
-            session, records, IngestRequest(actor="pas.feed", mode="replace"), today=CENSUS
+        batch = session.merge(outcome.batch)
+        attempts = rank_upload(
+            session, batch, actor="pas.feed", imd_edition="iod2019", today=CENSUS
         )
-    assert outcome.ranking_run_ids == [run.id for run in runs(engine)]
+    assert [(a.provider_code, a.run_id, a.error) for a in attempts] == [
+        ("RZZ", run.id, None) for run in runs(engine)
+    ]
 
 
-def test_a_failed_run_fails_the_upload(client, auth, engine, monkeypatch):
+def test_a_failed_run_keeps_the_upload_and_reports_it(client, auth, engine, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise RuntimeError("engine refused")
 
     monkeypatch.setattr("app.ingestion.run_ranking", refuse)
-    with pytest.raises(RuntimeError):
-        client.post(
-            "/api/v1/ptl/uploads",
-            files={"file": ("ptl.csv", demo_csv(20), "text/csv")},
-            headers=auth("scheduler"),
-        )
+    response = client.post(
+        "/api/v1/ptl/uploads",
+        files={"file": ("ptl.csv", demo_csv(20), "text/csv")},
+        headers=auth("scheduler"),
+    )
+    assert response.status_code == 201, response.text
+    [attempt] = response.json()["rankings"]
+    assert attempt["run_id"] is None and "RuntimeError" in attempt["error"]
     with session_scope(engine) as session:
-        assert session.scalar(select(func.count()).select_from(PtlEntry)) == 0
+        assert session.scalar(select(func.count()).select_from(PtlEntry)) == 20
 
 
 def test_on_demand_run_of_some_specialties_with_published_rules(client, auth, engine):
