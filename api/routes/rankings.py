@@ -1,12 +1,10 @@
 """Rankings resource: runs, the stored ranked list (JSON or CSV), overrides and rationales.
 
-The ranked list is read from the stored snapshot only; nothing is rescored on read.
+The ranked list is read from the stored snapshots only; nothing is rescored on read.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -14,7 +12,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, get_engine, require_roles
 from api.errors import responses
@@ -22,7 +19,6 @@ from api.pagination import (
     CursorQuery,
     LimitQuery,
     Page,
-    decode_cursor,
     decode_cursor_as,
     encode_cursor,
 )
@@ -39,10 +35,9 @@ from api.schemas.rankings import (
 )
 from app import rankings
 from app.database import session_factory
-from app.rankings.ranked import ListKey, parse_list_key
-from app.rankings.views import CSV_COLUMNS, csv_line, ranked_records, rationale_record
+from app.rankings.ranked import ListKey
+from app.rankings.views import csv_chunks, csv_filename, ranked_records, rationale_record
 from app.security import Principal, Role
-from models import RankingRun
 from models.base import as_utc
 
 router = APIRouter(tags=["rankings"])
@@ -57,6 +52,7 @@ ProviderQuery = Annotated[
 ]
 
 _STATUS: dict[type[rankings.RankingError], int] = {
+    rankings.BadRequest: status.HTTP_400_BAD_REQUEST,
     rankings.NotFound: status.HTTP_404_NOT_FOUND,
     rankings.Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
     rankings.Conflict: status.HTTP_409_CONFLICT,
@@ -154,61 +150,36 @@ def get_run(run_id: int, _: AnyReader, session: SessionDep) -> RunOut:
         raise _http(exc) from exc
 
 
-def _resolve_run(
-    session: Session, provider: str | None, specialty: str | None, run_id: int | None
-) -> RankingRun:
-    """The run a ranked-list request reads: the one named, or the provider's latest."""
-    if run_id is not None:
-        try:
-            run = rankings.get_run(session, run_id)
-        except rankings.RankingError as exc:
-            raise _http(exc) from exc
-        if provider is not None and run.provider_code != provider:
-            raise _bad_request(f"run {run_id} ranked provider {run.provider_code}, not {provider}")
-        return run
-    if provider is None:
-        providers = rankings.ranked_providers(session)
-        if len(providers) > 1:
-            raise _bad_request("provider is required: more than one provider has been ranked")
-        if not providers:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no ranking run yet")
-        provider = providers[0]
-    latest = rankings.latest_run(session, provider, specialty=specialty)
-    if latest is None:
-        scope = f" covering specialty {specialty}" if specialty else ""
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, detail=f"no ranking run of provider {provider}{scope}"
-        )
-    return latest
+def _pinned_cursor(cursor: str | None) -> tuple[list[int], ListKey] | None:
+    """The runs a ranked-list cursor pinned and the list key it resumes after (one run id
+    instead of a list: a cursor served before lists could come from several runs)."""
+    decoded = decode_cursor_as(cursor, tuple[list[int] | int, str, str, int])
+    if decoded is None:
+        return None
+    pinned, specialty, stage, position = decoded
+    run_ids = [pinned] if isinstance(pinned, int) else pinned
+    if not run_ids:
+        raise _bad_request("invalid cursor")
+    return run_ids, (specialty, stage, position)
 
 
 def _csv_stream(
-    engine: Engine, run_id: int, filters: rankings.RankedFilters, principal: Principal
+    engine: Engine,
+    served: rankings.ServedRuns,
+    filters: rankings.RankedFilters,
+    principal: Principal,
 ) -> Iterator[str]:
-    """Every matching row as CSV, read in chunks with its own session while streaming."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    """The CSV download, read with its own session while the response streams."""
     with session_factory(engine)() as session:
-        run = rankings.get_run(session, run_id)
-        names = rankings.specialty_names(session)
-        after: ListKey | None = None
-        while True:
-            rows, after = rankings.ranked_page(session, run, filters, after=after, limit=5000)
-            writer.writerows(csv_line(r) for r in ranked_records(rows, run.id, principal, names))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if after is None:
-                return
+        yield from csv_chunks(session, served, filters, principal)
 
 
 @router.get(
     "/ptl/ranked",
     response_model=RankedPage,
-    summary="The ranked PTL from the latest run",
+    summary="The ranked PTL: each list from the latest run that ranked it",
     responses={
-        **responses(400, 401, 403, 404),
+        **responses(400, 401, 403, 404, 422),
         200: {
             "description": "A page of the ranked list (JSON), or with `format=csv` every "
             "matching row as a CSV attachment.",
@@ -228,9 +199,15 @@ def ranked_list(
         str | None, Query(pattern=r"^\d{3}$", description="Treatment function code.")
     ] = None,
     stage: Annotated[Stage | None, Query(description="Pathway stage.")] = None,
-    priority: Annotated[str | None, Query(description="Priority code, e.g. P2.")] = None,
-    site: Annotated[str | None, Query(description="Site code of treatment.")] = None,
-    run_id: Annotated[int | None, Query(description="Read this run instead of the latest.")] = None,
+    priority: Annotated[
+        str | None, Query(description="Priority code, e.g. `P2` (case-insensitive).")
+    ] = None,
+    site: Annotated[
+        str | None, Query(description="Site code of treatment (case-insensitive).")
+    ] = None,
+    run_id: Annotated[
+        int | None, Query(description="Read only this run instead of the latest per list.")
+    ] = None,
     include_parked: Annotated[
         bool, Query(description="List parked entries (rank 0) after each list's ranked ones.")
     ] = False,
@@ -238,38 +215,40 @@ def ranked_list(
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Any:
-    """Entries in list order (specialty, stage, rank) from a stored run.
+    """Entries in list order (specialty, stage, rank) from stored runs, never rescored.
 
-    The run is the provider's latest (or, with `specialty`, the latest that ranked it); a
-    cursor pins the run it started on so every page comes from the same snapshot.
+    Each list (provider + specialty + stage) comes from the latest completed run that ranked
+    it, so a run limited to some specialties replaces only those lists; every row names its
+    `run_id`. A cursor pins the runs its walk started on, so every page comes from the same
+    snapshots even if a new run lands meanwhile.
     """
-    after: ListKey | None = None
-    decoded = decode_cursor(cursor)
-    if decoded is not None:
-        try:
-            run_id_in_cursor, *key = decoded
-            after = parse_list_key(key)
-        except (TypeError, ValueError) as exc:
-            raise _bad_request("invalid cursor") from exc
-        if run_id is not None and run_id != run_id_in_cursor:
-            raise _bad_request("cursor belongs to another run")
-        run_id = int(run_id_in_cursor)
-    run = _resolve_run(session, provider.upper() if provider else None, specialty, run_id)
-    filters = rankings.RankedFilters(specialty, stage, priority, site, include_parked)
-    if format == "csv":
-        filename = f"ranked-{run.provider_code}-run{run.id}.csv"
-        return StreamingResponse(
-            _csv_stream(engine, run.id, filters, principal),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    resume = _pinned_cursor(cursor)
+    pinned, after = resume if resume is not None else (None, None)
+    try:
+        served = rankings.resolve_served(
+            session,
+            provider_code=provider.upper() if provider else None,
+            specialty=specialty,
+            run_id=run_id,
+            pinned=pinned,
         )
-    rows, next_key = rankings.ranked_page(session, run, filters, after=after, limit=limit)
+        code = rankings.priority_code(session, priority) if priority else None
+    except rankings.RankingError as exc:
+        raise _http(exc) from exc
+    filters = rankings.RankedFilters(
+        specialty, stage, code, site.strip().upper() if site else None, include_parked
+    )
+    if format == "csv":
+        return StreamingResponse(
+            _csv_stream(engine, served, filters, principal),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{csv_filename(served)}"'},
+        )
+    rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
     names = rankings.specialty_names(session)
     return RankedPage(
-        items=[
-            RankedEntryOut.model_validate(r) for r in ranked_records(rows, run.id, principal, names)
-        ],
-        next_cursor=encode_cursor([run.id, *next_key]) if next_key else None,
+        items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],
+        next_cursor=encode_cursor([served.run_ids, *next_key]) if next_key else None,
     )
 
 

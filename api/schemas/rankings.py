@@ -27,6 +27,27 @@ _COMPONENTS_EXAMPLE: dict[str, Any] = {
 }
 
 
+_RUN_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "provider_code": "RZZ",
+    "census_date": "2026-11-23",
+    "rules_at": "2026-11-23T09:15:02Z",
+    "started_at": "2026-11-23T09:15:02Z",
+    "completed_at": "2026-11-23T09:15:05Z",
+    "requested_by": "pas.feed",
+    "trigger": "upload",
+    "upload_batch_id": 17,
+    "specialties": None,
+    "rule_versions": {"default": None, "110": 4},
+    "imd_edition": "iod2019",
+    "inputs_hash": "3f5a…",
+    "entry_count": 100000,
+    "parked_count": 3120,
+    "list_count": 36,
+    "override_count": 2,
+}
+
+
 class RunRequest(BaseModel):
     """Rank a provider's open PTL now."""
 
@@ -52,27 +73,7 @@ class RunOut(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "example": {
-                "id": 12,
-                "provider_code": "RZZ",
-                "census_date": "2026-11-23",
-                "rules_at": "2026-11-23T09:15:02Z",
-                "started_at": "2026-11-23T09:15:02Z",
-                "completed_at": "2026-11-23T09:15:05Z",
-                "requested_by": "pas.feed",
-                "trigger": "upload",
-                "upload_batch_id": 17,
-                "specialties": None,
-                "rule_versions": {"default": None, "110": 4},
-                "imd_edition": "iod2019",
-                "inputs_hash": "3f5a…",
-                "entry_count": 100000,
-                "parked_count": 3120,
-                "list_count": 36,
-                "override_count": 2,
-            }
-        },
+        json_schema_extra={"example": _RUN_EXAMPLE},
     )
 
     id: int
@@ -196,8 +197,10 @@ class OverrideCreate(BaseModel):
 
     kind: OverrideKind = Field(
         description="`pin_ahead`: top of its priority band (even ahead of protected entries); "
-        "`hold_back`: bottom of its band (refused for protected entries); `adjust_uplift`: add "
-        "`days` outside the equity cap."
+        "`hold_back`: bottom of its band, still ahead of every lower priority (accepted for any "
+        "open entry, but a protected entry keeps its place: the run records the override as "
+        "`ignored_protected`); `adjust_uplift`: add `days` outside the equity cap. None is "
+        "applied to a parked entry (`ignored_parked`)."
     )
     days: float | None = Field(
         default=None,
@@ -298,18 +301,80 @@ class FactorOut(BaseModel):
     because: str
 
 
+_RATIONALE_EXAMPLE: dict[str, Any] = {
+    "at": "2026-11-24T12:00:00Z",
+    "run": _RUN_EXAMPLE,
+    "provider_code": "RZZ",
+    "pathway_id": "RZZ000000123",
+    "specialty_name": "Trauma and Orthopaedic",
+    "inputs": {
+        "treatment_function_code": "110",
+        "pathway_stage": "admitted",
+        "priority_code": "P3",
+        "priority_defaulted": False,
+        "priority_set_date": "2026-03-09",
+        "site_code": "RZZ01",
+        "rtt_clock_start": "2026-02-09",
+        "rtt_status": None,
+        "imd_decile": 1,
+        "imd_measure_decile": 1,
+        "imd_source": "lookup",
+        "imd_edition": "iod2019",
+        "ethnic_category": "A",
+        "ethnic_group": "white",
+        "inclusion_groups": [],
+        "clinical_areas": [],
+    },
+    "rules": [
+        {
+            "key": "110",
+            "version_id": 4,
+            "version_label": "2026.2",
+            "document": {"rule_set_id": "110", "version": "2026.2", "…": "the whole document"},
+        },
+        {
+            "key": "default",
+            "version_id": None,
+            "version_label": "2026.1",
+            "document": {"rule_set_id": "default", "version": "2026.1", "…": "the whole document"},
+        },
+    ],
+    "rank": 112,
+    "conventional_rank": 131,
+    "rank_change": 19,
+    "list_size": 4318,
+    "wait_days": 287,
+    "wait_weeks": 40,
+    "score": 301.23,
+    "components": {
+        **{name: 0.0 for name in _COMPONENTS_EXAMPLE},
+        "wait": 287.0,
+        "deprivation": 14.23,
+    },
+    "factors": [
+        {
+            "component": "deprivation",
+            "days": 14.23,
+            "because": "living in one of the 10% most deprived areas",
+        }
+    ],
+    "uplift_uncapped": 14.23,
+    "cap_days": 21.0,
+    "capped": False,
+    "protected": False,
+    "protection_reason": None,
+    "parked": False,
+    "parked_reason": None,
+    "override": None,
+    "sentence": "ranked 112th of 4,318 in Trauma and Orthopaedic P3: waited 40 weeks, plus 14.23 "
+    "days for living in one of the 10% most deprived areas",
+}
+
+
 class RationaleOut(BaseModel):
     """Why one entry stood where it stood at ``at``: run, inputs, rules, components, sentence."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "sentence": "ranked 112th of 4,318 in Trauma and Orthopaedic P3: waited 40 "
-                "weeks, plus 21 days for living in one of the 10% most deprived areas; capped "
-                "at 21 days",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": _RATIONALE_EXAMPLE})
 
     at: datetime = Field(description="The moment asked about.")
     run: RunOut = Field(description="The run in force at `at` for this entry's list.")

@@ -3,14 +3,27 @@
 Plain functions taking a session; none commits (the request or command does, once).
 """
 
-from app.rankings.errors import Conflict, Invalid, NotFound, RankingError, RankingFailed
+from app.rankings.errors import (
+    BadRequest,
+    Conflict,
+    Invalid,
+    NotFound,
+    RankingError,
+    RankingFailed,
+)
 from app.rankings.overrides import (
     active_overrides,
     create_override,
     list_overrides,
     revoke_override,
 )
-from app.rankings.ranked import RankedFilters, iter_ranked, ranked_page, specialty_names
+from app.rankings.ranked import (
+    RankedFilters,
+    iter_ranked,
+    priority_code,
+    ranked_page,
+    specialty_names,
+)
 from app.rankings.rationale import Rationale, entry_rationale
 from app.rankings.runs import (
     census_moment,
@@ -20,8 +33,16 @@ from app.rankings.runs import (
     ranked_providers,
     run_ranking,
 )
+from app.rankings.served import (
+    ServedRuns,
+    latest_served,
+    resolve_served,
+    served_by,
+    single_run,
+)
 
 __all__ = [
+    "BadRequest",
     "Conflict",
     "Invalid",
     "NotFound",
@@ -29,6 +50,7 @@ __all__ = [
     "RankingError",
     "RankingFailed",
     "Rationale",
+    "ServedRuns",
     "active_overrides",
     "census_moment",
     "create_override",
@@ -36,11 +58,16 @@ __all__ = [
     "get_run",
     "iter_ranked",
     "latest_run",
+    "latest_served",
     "list_overrides",
     "list_runs",
+    "priority_code",
     "ranked_page",
     "ranked_providers",
+    "resolve_served",
     "revoke_override",
     "run_ranking",
+    "served_by",
+    "single_run",
     "specialty_names",
 ]

@@ -7,6 +7,10 @@ class RankingError(Exception):
     """Base of every refusal by the rankings service."""
 
 
+class BadRequest(RankingError):
+    """A request that cannot be read: a tampered cursor, a provider needed but left out (400)."""
+
+
 class NotFound(RankingError):
     """No such run, entry, override, or no run covering the moment asked about (404)."""
 

@@ -1,20 +1,23 @@
-"""The ranked list read path: pages of one stored run, in list order, never rescored.
+"""The ranked list read path: pages of stored runs, in list order, never rescored.
 
 Order is (treatment function, stage, list position): ranks 1..n of each list, then (when
-asked for) its parked entries. The index ``ix_ranking_results_list`` serves it, so a page
-costs an index range scan of ``limit`` rows whatever the depth.
+asked for) its parked entries. Each list is read from the run serving it
+(:mod:`app.rankings.served`); the index ``ix_ranking_results_list`` serves every segment, so
+a page costs an index range scan of ``limit`` rows whatever the depth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session
 
-from models import PtlEntry, RankingOverride, RankingResult, RankingRun, TreatmentFunction
+from app.rankings.errors import Invalid
+from app.rankings.served import Segment, ServedRuns
+from models import PriorityCode, PtlEntry, RankingOverride, RankingResult, TreatmentFunction
 from prioritisation import COMPONENTS
 
 #: (treatment function code, pathway stage, list position) of the last row served.
@@ -24,6 +27,7 @@ R = RankingResult
 O = RankingOverride  # noqa: E741
 
 _ROW_COLUMNS = (
+    R.run_id,
     R.provider_code,
     R.pathway_id,
     R.treatment_function_code,
@@ -64,18 +68,22 @@ class RankedFilters:
     include_parked: bool = False
 
 
-def _query(run: RankingRun, filters: RankedFilters) -> Select[Any]:
+def _query(served: ServedRuns, segment: Segment, filters: RankedFilters) -> Select[Any]:
     query = (
         select(*_ROW_COLUMNS)
         .select_from(R)
         .join(PtlEntry, PtlEntry.id == R.entry_id)
         .outerjoin(O, O.id == R.override_id)
-        .where(R.run_id == run.id, R.provider_code == run.provider_code)
-        .order_by(*_free_columns(filters))
+        .where(R.run_id == segment.run_id, R.provider_code == served.provider_code)
+        .order_by(*_free_columns(segment, filters))
     )
-    if filters.specialty is not None:
-        query = query.where(R.treatment_function_code == filters.specialty)
-    if filters.stage is not None and filters.specialty is None:
+    if segment.specialty is not None:
+        query = query.where(R.treatment_function_code == segment.specialty)
+    if segment.after is not None:
+        query = query.where(R.treatment_function_code > segment.after)
+    if segment.before is not None:
+        query = query.where(R.treatment_function_code < segment.before)
+    if filters.stage is not None and segment.specialty is None:
         # Not a plain column equality: SQLite would then drop stage from the order and sort
         # instead of walking the (specialty, stage, position) index.
         query = query.where(R.pathway_stage.concat("") == filters.stage)
@@ -90,14 +98,14 @@ def _query(run: RankingRun, filters: RankedFilters) -> Select[Any]:
     return query
 
 
-def _pinned(filters: RankedFilters) -> int:
-    """How many leading order columns an equality filter pins (specialty, then stage)."""
-    if filters.specialty is None:
+def _pinned(segment: Segment, filters: RankedFilters) -> int:
+    """How many leading order columns an equality pins (specialty, then stage)."""
+    if segment.specialty is None:
         return 0
     return 2 if filters.stage is not None else 1
 
 
-def _free_columns(filters: RankedFilters) -> list[Any]:
+def _free_columns(segment: Segment, filters: RankedFilters) -> list[Any]:
     """The order columns after the pinned prefix.
 
     Leaving pinned columns out of the order and the keyset lets SQLite walk the index by
@@ -105,13 +113,16 @@ def _free_columns(filters: RankedFilters) -> list[Any]:
     filter without a specialty stays a filter: the index order is specialty first.
     """
     columns = [R.treatment_function_code, R.pathway_stage, R.list_position]
-    return columns[_pinned(filters) :]
+    return columns[_pinned(segment, filters) :]
 
 
-def _after(query: Select[Any], filters: RankedFilters, after: ListKey | None) -> Select[Any]:
+def _after(
+    query: Select[Any], segment: Segment, filters: RankedFilters, after: ListKey | None
+) -> Select[Any]:
     if after is None:
         return query
-    columns, free = _free_columns(filters), list(after)[_pinned(filters) :]
+    columns = _free_columns(segment, filters)
+    free = list(after)[_pinned(segment, filters) :]
     if len(columns) == 1:
         return query.where(columns[0] > free[0])
     return query.where(tuple_(*columns) > tuple_(*free))
@@ -119,26 +130,42 @@ def _after(query: Select[Any], filters: RankedFilters, after: ListKey | None) ->
 
 def ranked_page(
     session: Session,
-    run: RankingRun,
+    served: ServedRuns,
     filters: RankedFilters,
     *,
     after: ListKey | None,
     limit: int,
 ) -> tuple[list[Row[Any]], ListKey | None]:
-    """Up to ``limit`` rows after ``after`` and the key to resume from (None: last page)."""
-    rows = list(session.execute(_after(_query(run, filters), filters, after).limit(limit + 1)))
+    """Up to ``limit`` rows after ``after`` and the key to resume from (None: last page).
+
+    Segments are read in list order until the page is full; the one holding ``after`` resumes
+    from it, those before it are skipped.
+    """
+    rows: list[Row[Any]] = []
+    for segment in served.segments(filters.specialty):
+        if after is not None and segment.precedes(after[0]):
+            continue
+        key = after if after is not None and segment.holds(after[0]) else None
+        if key is not None:
+            # The keyset already starts inside the segment; a lower bound as well would make
+            # SQLite seek by it and scan up to the cursor instead of seeking by the keyset.
+            segment = replace(segment, after=None)
+        query = _after(_query(served, segment, filters), segment, filters, key)
+        rows.extend(session.execute(query.limit(limit + 1 - len(rows))))
+        if len(rows) > limit:
+            break
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (list_key(rows[-1]) if more and rows else None)
 
 
 def iter_ranked(
-    session: Session, run: RankingRun, filters: RankedFilters, *, chunk: int = 5000
+    session: Session, served: ServedRuns, filters: RankedFilters, *, chunk: int = 5000
 ) -> Iterator[Row[Any]]:
-    """Every row of the run matching ``filters``, in list order, ``chunk`` rows per query."""
+    """Every row matching ``filters``, in list order, ``chunk`` rows per page."""
     after: ListKey | None = None
     while True:
-        rows, after = ranked_page(session, run, filters, after=after, limit=chunk)
+        rows, after = ranked_page(session, served, filters, after=after, limit=chunk)
         yield from rows
         if after is None:
             return
@@ -148,17 +175,18 @@ def list_key(row: Row[Any]) -> ListKey:
     return (row.treatment_function_code, row.pathway_stage, int(row.list_position))
 
 
-def parse_list_key(value: Any) -> ListKey:
-    """A decoded cursor back into a key; ValueError when it is not one."""
-    if not (isinstance(value, Sequence) and len(value) == 3):
-        raise ValueError("cursor does not hold a list position")
-    tfc, stage, position = value
-    if not isinstance(tfc, str) or not isinstance(stage, str) or not isinstance(position, int):
-        raise ValueError("cursor does not hold a list position")
-    return (tfc, stage, position)
-
-
 def specialty_names(session: Session) -> dict[str, str]:
     """Treatment function code → name (from reference data)."""
     rows = session.execute(select(TreatmentFunction.code, TreatmentFunction.name))
     return {code: name for code, name in rows}
+
+
+def priority_code(session: Session, value: str) -> str:
+    """``value`` in the priority reference list's spelling, matched case-insensitively
+    (``p3`` → ``P3``, ``P1A`` → ``P1a``); Invalid when it is not a priority code."""
+    codes = {code.lower(): code for code in session.scalars(select(PriorityCode.code))}
+    found = codes.get(value.strip().lower())
+    if found is None:
+        known = ", ".join(sorted(codes.values()))
+        raise Invalid(f"unknown priority code {value!r}; expected one of {known}")
+    return found

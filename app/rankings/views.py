@@ -6,15 +6,20 @@ exact same fields, and NHS numbers are redacted in one place for all of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from app.privacy import nhs_number_for
+from app.rankings.ranked import ListKey, RankedFilters, ranked_page, specialty_names
 from app.rankings.rationale import Rationale
+from app.rankings.served import ServedRuns
 from app.security import Principal
 from models import RankingOverride
 from prioritisation import COMPONENTS, rtt_weeks
@@ -44,13 +49,13 @@ def _override(row: Any) -> dict[str, Any] | None:
 
 
 def ranked_records(
-    rows: Sequence[Row[Any]], run_id: int, principal: Principal, names: dict[str, str]
+    rows: Sequence[Row[Any]], principal: Principal, names: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """One record per stored row, as the ranked list serves it."""
+    """One record per stored row, as the ranked list serves it (each names its run)."""
     weeks = rtt_weeks(np.array([row.wait_days for row in rows], dtype=np.int64)).tolist()
     return [
         {
-            "run_id": run_id,
+            "run_id": row.run_id,
             "provider_code": row.provider_code,
             "pathway_id": row.pathway_id,
             "nhs_number": nhs_number_for(principal, row.nhs_number),
@@ -89,6 +94,37 @@ def csv_line(record: dict[str, Any]) -> list[Any]:
     if isinstance(expires, datetime):
         flat["override_expires_at"] = expires.isoformat()
     return ["" if flat.get(name) is None else flat[name] for name in CSV_COLUMNS]
+
+
+def csv_chunks(
+    session: Session,
+    served: ServedRuns,
+    filters: RankedFilters,
+    principal: Principal,
+    *,
+    chunk: int = 5000,
+) -> Iterator[str]:
+    """The CSV download: the header, then every matching row, ``chunk`` rows per string."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    names = specialty_names(session)
+    after: ListKey | None = None
+    while True:
+        rows, after = ranked_page(session, served, filters, after=after, limit=chunk)
+        writer.writerows(csv_line(r) for r in ranked_records(rows, principal, names))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if after is None:
+            return
+
+
+def csv_filename(served: ServedRuns) -> str:
+    """``ranked-RZZ-run12.csv``, or ``ranked-RZZ-runs10-12.csv`` when lists came from several."""
+    ids = served.run_ids
+    runs = f"run{ids[0]}" if len(ids) == 1 else "runs" + "-".join(str(i) for i in ids)
+    return f"ranked-{served.provider_code}-{runs}.csv"
 
 
 def _override_record(override: RankingOverride | None, status: str) -> dict[str, Any] | None:

@@ -252,3 +252,115 @@ def test_override_lifecycle_over_http(ranked, auth):
         "/api/v1/ptl/entries/NOPE/overrides", params={"provider": "RZZ"}, json=body, headers=doctor
     )
     assert unknown.status_code == 404
+
+
+def test_a_partial_run_replaces_only_the_lists_it_ranked(ranked, auth, engine):
+    scheduler = auth("scheduler")
+    before, _ = _all_pages(ranked, scheduler, limit=1000)
+    full = runs(engine)[0].id
+    partial = ranked.post(RUNS, json={"provider": "RZZ", "specialties": ["100"]}, headers=scheduler)
+    assert partial.status_code == 201, partial.text
+    partial_id = partial.json()["id"]
+
+    items, pages = _all_pages(ranked, scheduler, limit=23)
+    assert pages > 1
+    assert {i["specialty"] for i in items} == {i["specialty"] for i in before}
+    assert {i["run_id"] for i in items if i["specialty"] == "100"} == {partial_id}
+    assert {i["run_id"] for i in items if i["specialty"] != "100"} == {full}
+    stored = {
+        **{(full, r.pathway_id): r for r in results(engine, full)},
+        **{(partial_id, r.pathway_id): r for r in results(engine, partial_id)},
+    }
+    for item in items:
+        assert item["rank"] == stored[(item["run_id"], item["pathway_id"])].rank
+    keys = [(i["specialty"], i["pathway_stage"], i["rank"]) for i in items]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    for specialty, stage in {(i["specialty"], i["pathway_stage"]) for i in items}:
+        ranks = [
+            i["rank"] for i in items if (i["specialty"], i["pathway_stage"]) == (specialty, stage)
+        ]
+        assert ranks == list(range(1, len(ranks) + 1))
+
+    stage = items[0]["pathway_stage"]
+    by_stage, _ = _all_pages(ranked, scheduler, limit=17, stage=stage)
+    assert by_stage == [i for i in items if i["pathway_stage"] == stage]
+    one, _ = _all_pages(ranked, scheduler, specialty="100")
+    assert one == [i for i in items if i["specialty"] == "100"]
+    other, _ = _all_pages(ranked, scheduler, specialty="110")
+    assert {i["run_id"] for i in other} == {full}
+
+    download = ranked.get(RANKED, params={"format": "csv"}, headers=scheduler)
+    assert f"runs{full}-{partial_id}.csv" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert [(r["pathway_id"], int(r["run_id"])) for r in rows] == [
+        (i["pathway_id"], i["run_id"]) for i in items
+    ]
+    only_full = ranked.get(RANKED, params={"run_id": full, "limit": 1000}, headers=scheduler)
+    assert only_full.json()["items"] == before
+
+
+def test_the_cursor_pins_every_run_of_its_walk(ranked, auth, engine):
+    scheduler = auth("scheduler")
+    full = runs(engine)[0].id
+    first_partial = ranked.post(
+        RUNS, json={"provider": "RZZ", "specialties": ["100", "502"]}, headers=scheduler
+    ).json()["id"]
+    first = ranked.get(RANKED, params={"limit": 40}, headers=scheduler).json()
+    later = ranked.post(RUNS, json={"provider": "RZZ", "specialties": ["110"]}, headers=scheduler)
+    assert later.status_code == 201
+    walked, cursor = first["items"], first["next_cursor"]
+    while cursor:
+        page = ranked.get(RANKED, params={"limit": 40, "cursor": cursor}, headers=scheduler).json()
+        walked += page["items"]
+        cursor = page["next_cursor"]
+    expected = {"100": first_partial, "502": first_partial}
+    assert {i["run_id"] for i in walked if i["specialty"] == "110"} == {full}
+    for item in walked:
+        assert item["run_id"] == expected.get(item["specialty"], full)
+    now, _ = _all_pages(ranked, scheduler, specialty="110")
+    assert {i["run_id"] for i in now} == {later.json()["id"]}
+    other = ranked.get(
+        RANKED, params={"cursor": first["next_cursor"], "run_id": full}, headers=scheduler
+    )
+    assert other.status_code == 400 and "another run" in other.json()["detail"]
+    upload(ranked, auth, demo_csv(30, seed=32, provider="RYY"))
+    foreign = ranked.get(
+        RANKED, params={"cursor": first["next_cursor"], "provider": "RYY"}, headers=scheduler
+    )
+    assert foreign.status_code == 400 and "not RYY" in foreign.json()["detail"]
+
+
+def test_priority_and_site_filters_ignore_case(ranked, auth):
+    scheduler = auth("scheduler")
+    upper, _ = _all_pages(ranked, scheduler, limit=1000, priority="P3")
+    assert upper and {i["priority_code"] for i in upper} == {"P3"}
+    lower, _ = _all_pages(ranked, scheduler, limit=1000, priority="p3")
+    assert lower == upper
+    site = next(i["site_code"] for i in upper if i["site_code"])
+    by_site, _ = _all_pages(ranked, scheduler, limit=1000, site=site)
+    assert by_site and _all_pages(ranked, scheduler, limit=1000, site=site.lower())[0] == by_site
+    unknown = ranked.get(RANKED, params={"priority": "P9"}, headers=scheduler)
+    assert unknown.status_code == 422 and "unknown priority code 'P9'" in unknown.json()["detail"]
+
+
+def test_hold_back_of_a_protected_entry_is_kept_but_ignored(ranked, auth):
+    items, _ = _all_pages(ranked, auth("scheduler"), limit=1000)
+    target = next(i for i in items if i["protected"])
+    body = {"kind": "hold_back", "reason": "patient unfit this month", "expires_at": _later()}
+    created = ranked.post(
+        f"/api/v1/ptl/entries/{target['pathway_id']}/overrides",
+        params={"provider": "RZZ", "rerank": "true"},
+        json=body,
+        headers=auth("clinician"),
+    )
+    assert created.status_code == 201, created.text
+    shown = _all_pages(
+        ranked, auth("scheduler"), specialty=target["specialty"], stage=target["pathway_stage"]
+    )[0]
+    row = next(i for i in shown if i["pathway_id"] == target["pathway_id"])
+    assert row["run_id"] == created.json()["ranking_run_id"]
+    assert row["override"]["status"] == "ignored_protected"
+    assert (row["rank"], row["protected"]) == (target["rank"], True)
+    schema = ranked.app.openapi()["components"]["schemas"]["OverrideCreate"]
+    kind = schema["properties"]["kind"]["description"]
+    assert "refused" not in kind and "ignored_protected" in kind
