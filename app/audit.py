@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
-from models.base import utcnow
+from models.base import as_utc, utcnow
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 0x45515749  # "EQWI": serialises appends on PostgreSQL
@@ -81,7 +81,7 @@ def record_event(
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
-    now = occurred_at or utcnow()
+    now = utcnow() if occurred_at is None else as_utc(occurred_at)  # hashed as stored: UTC
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         occurred_at=now,

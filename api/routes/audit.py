@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
 
 from api.deps import SessionDep, require_roles
 from api.errors import responses
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
 from api.schemas.audit import AuditEventOut, ChainVerification
-from app.audit import verify_chain
+from app.audit import AuditKind, verify_chain
 from app.security import Principal, Role
 from models import AuditEvent
 from models.base import as_utc
@@ -20,9 +20,15 @@ from models.base import as_utc
 router = APIRouter(prefix="/audit", tags=["audit"], responses=responses(400, 401, 403))
 
 Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
+_KINDS = frozenset(kind.value for kind in AuditKind)
 
 
-@router.get("", response_model=Page[AuditEventOut], summary="Audit events, newest first")
+@router.get(
+    "",
+    response_model=Page[AuditEventOut],
+    summary="Audit events, newest first",
+    responses=responses(422),
+)
 def list_events(
     _: Auditor,
     session: SessionDep,
@@ -40,10 +46,16 @@ def list_events(
     specialty: Annotated[str | None, Query(description="Treatment function code.")] = None,
     pathway: Annotated[str | None, Query(description="Pathway id.")] = None,
 ) -> Page[AuditEventOut]:
+    """Every filter narrows (AND); `next_cursor` pages on to older events (docs/audit.md)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
     after = decode_cursor_as(cursor, int)
+    if kind and kind not in _KINDS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"unknown event kind {kind!r}; expected one of {', '.join(sorted(_KINDS))}",
+        )
     if after is not None:
-        query = query.where(AuditEvent.id < int(after))
+        query = query.where(AuditEvent.id < after)
     if since is not None:
         query = query.where(AuditEvent.occurred_at >= as_utc(since))
     if until is not None:
@@ -68,6 +80,8 @@ def list_events(
     summary="Re-walk the hash chain and report the first broken link",
 )
 def verify(_: Auditor, session: SessionDep) -> ChainVerification:
+    """Recompute every record's hash in id order from the first; stop at the first record
+    that is missing, does not link to its predecessor or does not match its hash."""
     report = verify_chain(session)
     return ChainVerification(
         valid=report.valid,

@@ -46,9 +46,28 @@ class AuditEventOut(BaseModel):
 
 
 class ChainVerification(BaseModel):
-    """The outcome of re-walking the hash chain from the first record."""
+    """The outcome of re-walking the hash chain from the first record (docs/audit.md)."""
 
-    valid: bool
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"valid": True, "events_checked": 1842, "first_broken_id": None, "reason": None},
+                {
+                    "valid": False,
+                    "events_checked": 41,
+                    "first_broken_id": 42,
+                    "reason": "record content does not match its hash",
+                },
+            ]
+        }
+    )
+
+    valid: bool = Field(description="True when every record links to the one before it.")
     events_checked: int = Field(description="Records whose links were confirmed before stopping.")
-    first_broken_id: int | None = Field(description="The first record whose link fails.")
-    reason: str | None
+    first_broken_id: int | None = Field(
+        description="The first record whose link fails (null when the chain is sound)."
+    )
+    reason: str | None = Field(
+        description="Why it fails: `event N is missing`, `previous-hash link does not match` or "
+        "`record content does not match its hash`."
+    )

@@ -1,3 +1,5 @@
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -97,3 +99,53 @@ def test_audit_filters_by_time_specialty_and_pathway(client, auth):
     assert kinds(to=past) == []
     assert kinds(to=future, pathway=entry["pathway_id"]) == override_kinds
     assert kinds(**{"from": future}) == []
+
+
+def test_an_unknown_kind_is_refused_with_the_known_ones(client, auth):
+    response = client.get("/api/v1/audit", params={"kind": "ptl.uploaded"}, headers=auth("admin"))
+    assert response.status_code == 422
+    assert "unknown event kind 'ptl.uploaded'" in response.json()["detail"]
+    assert "ptl.upload," in response.json()["detail"]
+
+
+def _documented_hash(event):
+    """docs/audit.md: SHA-256 of the canonical JSON of the record's fields."""
+    fields = (
+        "id", "occurred_at", "actor", "kind", "provider_code", "treatment_function_code",
+        "pathway_id", "subject_type", "subject_id", "details", "prev_hash",
+    )  # fmt: skip
+    payload = {name: event[name] for name in fields}
+    moment = datetime.fromisoformat(event["occurred_at"])
+    payload["occurred_at"] = moment.isoformat(timespec="microseconds")
+    text_ = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text_.encode()).hexdigest()
+
+
+def test_the_chain_re_verifies_from_the_listed_events_alone(client, auth):
+    _upload(client, auth, subject="pás.feed")
+    entry = client.get("/api/v1/ptl/ranked", params={"limit": 1}, headers=auth("auditor")).json()
+    url = f"/api/v1/ptl/entries/{entry['items'][0]['pathway_id']}/overrides"
+    body = {
+        "kind": "adjust_uplift",
+        "days": 12.5,
+        "reason": "Schmerz – unbehandelt",
+        "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    }
+    created = client.post(url, params={"provider": "RZZ"}, json=body, headers=auth("clinician"))
+    assert created.status_code == 201, created.text
+    events, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/audit", params=params, headers=auth("auditor")).json()
+        events += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    events.reverse()
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    previous = "0" * 64
+    for event in events:
+        assert event["prev_hash"] == previous
+        assert _documented_hash(event) == event["hash"]
+        previous = event["hash"]
+    assert {"ptl.upload", "ranking.run", "override.created"} <= {e["kind"] for e in events}

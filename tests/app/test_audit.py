@@ -65,3 +65,14 @@ def test_verify_finds_a_removed_record(engine):
     assert not report.valid
     assert report.first_broken_id == target + 1
     assert "missing" in report.reason
+
+
+def test_a_moment_in_another_zone_is_hashed_as_stored_in_utc(engine):
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    with session_scope(engine) as session:
+        event = record_event(session, "tester", AuditKind.RANKING_RUN, occurred_at=moment)
+        assert event.occurred_at.utcoffset() == timedelta(0)
+    with session_scope(engine) as session:
+        assert verify_chain(session).valid
