@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,6 +18,15 @@ router = APIRouter(tags=["health"])
 
 class Health(BaseModel):
     """Probe answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ok", "database": "ok", "revision": "0004", "head": "0004"},
+                {"status": "ok", "database": None, "revision": None, "head": None},
+            ]
+        }
+    )
 
     status: str
     database: str | None = None

@@ -294,7 +294,10 @@ def update_draft(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Discard a draft",
-    responses={**responses(400, 401, 403, 404, 409)},
+    responses={
+        204: {"description": "Discarded: kept in the history as `discarded`; no body."},
+        **responses(400, 401, 403, 404, 409),
+    },
 )
 def discard_draft(
     specialty: Specialty,

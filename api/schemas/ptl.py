@@ -22,7 +22,37 @@ class UploadWarning(BaseModel):
 class UploadBatchOut(BaseModel):
     """One ingestion request and what it changed."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "id": 17,
+                "source": "csv",
+                "mode": "replace",
+                "filename": "ptl-2026-11-23.csv",
+                "checksum_sha256": "65b9bcf31e6c2b20d5c85e745e0fa2bf65101aa1e33f5b06352fa1edb2c4f"
+                "ead",
+                "submitted_by": "pas.feed",
+                "submitted_at": "2026-11-23T06:00:02.118Z",
+                "completed_at": "2026-11-23T06:00:27.904Z",
+                "outcome": "succeeded",
+                "provider_codes": ["RZZ"],
+                "rows_received": 100000,
+                "inserted": 1240,
+                "updated": 98760,
+                "closed": 1187,
+                "error_count": 0,
+                "warnings": [
+                    {
+                        "code": "ethnicity_not_stated",
+                        "message": "13,112 entries with ethnic category Z (not stated)",
+                        "count": 13112,
+                        "rows": [3, 8, 15, 21, 40],
+                    }
+                ],
+            }
+        },
+    )
 
     id: int
     source: Literal["csv", "json"]
@@ -115,15 +145,41 @@ class PtlRecordIn(BaseModel):
     rtt_status: str | int | None = None
 
     def as_record(self) -> dict[str, Any]:
-        """Plain strings keyed by field name, lists joined with ``;`` as in the CSV."""
+        """The record by key: declared fields as the text a CSV cell holds (lists joined with
+        ``;``); other keys (WLMDS names, extra columns) as sent, for the reader to judge."""
         record: dict[str, Any] = {}
+        declared = type(self).model_fields
         for key, value in self.model_dump(exclude_none=True).items():
-            record[key] = ";".join(value) if isinstance(value, list) else str(value)
+            if key not in declared:
+                record[key] = value
+            else:
+                record[key] = ";".join(value) if isinstance(value, list) else str(value)
         return record
 
 
 class EntriesIn(BaseModel):
     """PTL records pushed as JSON."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "mode": "upsert",
+                "entries": [
+                    {
+                        "pathway_id": "RZZ000000123",
+                        "nhs_number": "9990000018",
+                        "provider_code": "RZZ",
+                        "treatment_function_code": "110",
+                        "pathway_stage": "admitted",
+                        "priority_code": "P3",
+                        "rtt_clock_start": "2026-03-02",
+                        "ethnic_category": "A",
+                        "lsoa_code": "E01009686",
+                    }
+                ],
+            }
+        }
+    )
 
     mode: UploadMode = Field(
         default="upsert",
@@ -136,7 +192,39 @@ class EntriesIn(BaseModel):
 class PtlEntryOut(BaseModel):
     """A stored PTL entry. ``nhs_number`` is masked unless the caller's role needs it."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "provider_code": "RZZ",
+                "pathway_id": "RZZ000000123",
+                "nhs_number": "999*****18",
+                "treatment_function_code": "110",
+                "pathway_stage": "admitted",
+                "priority_code": "P3",
+                "rtt_clock_start": "2026-03-02",
+                "date_of_birth": "1961-07-14",
+                "sex": "2",
+                "ethnic_category": "A",
+                "lsoa_code": "E01009686",
+                "imd_decile": 1,
+                "imd_source": "lookup",
+                "imd_edition": "iod2019",
+                "inclusion_groups": ["learning_disability"],
+                "clinical_areas": ["hypertension", "diabetes"],
+                "site_code": "RZZ01",
+                "priority_set_date": "2026-03-09",
+                "procedure_code": None,
+                "last_validated_date": "2026-11-02",
+                "rtt_status": None,
+                "is_open": True,
+                "closed_at": None,
+                "first_batch_id": 9,
+                "last_batch_id": 17,
+                "updated_at": "2026-11-23T06:00:02.118Z",
+            }
+        },
+    )
 
     provider_code: str
     pathway_id: str

@@ -12,11 +12,26 @@ class _FromRow(BaseModel):
 
 
 class TreatmentFunctionOut(_FromRow):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"code": "110", "name": "Trauma and Orthopaedic"}},
+    )
+
     code: str
     name: str
 
 
 class EthnicCategoryOut(_FromRow):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "A",
+                "description": "White - British",
+                "broad_group": "white",
+                "is_known": True,
+            }
+        },
+    )
+
     code: str
     description: str
     broad_group: str
@@ -24,6 +39,18 @@ class EthnicCategoryOut(_FromRow):
 
 
 class PriorityCodeOut(_FromRow):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "P3",
+                "description": "Surgery within 3 months",
+                "target_days": 90,
+                "sort_order": 4,
+                "parked": False,
+            }
+        },
+    )
+
     code: str
     description: str
     target_days: int | None
@@ -32,18 +59,50 @@ class PriorityCodeOut(_FromRow):
 
 
 class InclusionGroupOut(_FromRow):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "autism",
+                "name": "Autistic people",
+                "category": "learning_disability_autism",
+            }
+        },
+    )
+
     code: str
     name: str
     category: str
 
 
 class ClinicalAreaOut(_FromRow):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "cyp_asthma",
+                "name": "Asthma (children and young people)",
+                "population": "children_young_people",
+            }
+        },
+    )
+
     code: str
     name: str
     population: str
 
 
 class ImdEditionOut(_FromRow):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "iod2019",
+                "description": "English Indices of Deprivation 2019 (2011 LSOAs)",
+                "lsoa_vintage": "2011",
+                "lsoa_count": 32844,
+                "loaded_at": "2026-11-23T05:58:41Z",
+            }
+        },
+    )
+
     code: str
     description: str
     lsoa_vintage: str

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.schemas.simulations import SimulationOut
 from models.rules import PUBLISHED
+from prioritisation import load_default_rules
 
 if TYPE_CHECKING:
     from app.rules.preview import DraftPreview
@@ -21,32 +22,47 @@ _DOCUMENT = (
 )
 
 
+def _edited_document_example() -> dict[str, Any]:
+    """Trauma and Orthopaedic's document: the shipped default with decile 1 raised to 25 days."""
+    document = load_default_rules().default.model_dump(mode="json")
+    deprivation = document["deprivation"]
+    deprivation["decile_uplift_days"]["1"] = 25.0
+    return {
+        **document,
+        "rule_set_id": "110",
+        "bounds": None,
+        "vocabulary": None,
+        "rationale": {"deprivation.decile_uplift_days": "Decile 1 to 25 days (October audit)"},
+    }
+
+
+_VERSION_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "specialty": "110",
+    "version": 3,
+    "status": "published",
+    "lock_version": 4,
+    "based_on_id": 9,
+    "republished_from_id": None,
+    "created_by": "dr.okafor",
+    "created_at": "2026-11-20T10:02:11Z",
+    "updated_by": "dr.okafor",
+    "updated_at": "2026-11-23T09:00:00Z",
+    "published_by": "dr.okafor",
+    "published_at": "2026-11-23T09:00:00Z",
+    "effective_from": "2026-11-30T00:00:00Z",
+    "publish_reason": "Raise decile 1 uplift to 25 days after the October audit",
+    "in_force": False,
+    "scheduled": True,
+}
+
+
 class RuleVersionSummary(BaseModel):
     """One version of a specialty's rule set, without its document."""
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "example": {
-                "id": 12,
-                "specialty": "110",
-                "version": 3,
-                "status": "published",
-                "lock_version": 4,
-                "based_on_id": 9,
-                "republished_from_id": None,
-                "created_by": "dr.okafor",
-                "created_at": "2026-11-20T10:02:11Z",
-                "updated_by": "dr.okafor",
-                "updated_at": "2026-11-23T09:00:00Z",
-                "published_by": "dr.okafor",
-                "published_at": "2026-11-23T09:00:00Z",
-                "effective_from": "2026-11-30T00:00:00Z",
-                "publish_reason": "Raise decile 1 uplift to 25 days after the October audit",
-                "in_force": False,
-                "scheduled": True,
-            }
-        },
+        json_schema_extra={"example": _VERSION_EXAMPLE},
     )
 
     id: int = Field(description="Row id: drafts are edited at `/drafts/{id}`.")
@@ -87,6 +103,10 @@ class RuleVersionSummary(BaseModel):
 class RuleVersionOut(RuleVersionSummary):
     """A version with its document."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"example": {**_VERSION_EXAMPLE, "document": _edited_document_example()}}
+    )
+
     document: dict[str, Any] = Field(description=_DOCUMENT)
 
     @classmethod
@@ -110,7 +130,9 @@ class DraftCreate(BaseModel):
 class DraftUpdate(BaseModel):
     """The draft's whole new document (send the `ETag` you read as `If-Match`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"document": _edited_document_example()}}
+    )
 
     document: dict[str, Any] = Field(description=_DOCUMENT)
 
@@ -297,8 +319,71 @@ class GuardrailsOut(BaseModel):
     priority_order_kept: bool = Field(description="No entry ahead of a more urgent priority.")
 
 
+_SHIFT_EXAMPLE: dict[str, Any] = {
+    "entries": 4318,
+    "moved": 612,
+    "mean_abs_change": 3.4,
+    "median_abs_change": 2.0,
+    "max_abs_change": 41,
+}
+
+
+def _group_example(group: str, entries: int, change: float) -> dict[str, Any]:
+    before = 48.2
+    return {
+        "group": group,
+        "entries": entries,
+        "mean_rank_change": change,
+        "share_moved_earlier": 0.31 if change < 0 else 0.02,
+        "share_moved_later": 0.02 if change < 0 else 0.12,
+        "mean_percentile_before": before,
+        "mean_percentile_after": round(before + change / 43.18, 3),
+        "percentile_change": round(change / 43.18, 3),
+    }
+
+
 class PreviewOut(BaseModel):
     """How the draft would move the provider's current open list."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "specialty": "110",
+                "draft_version": 4,
+                "compared_with_version_id": 12,
+                "provider_code": "RZZ",
+                "census_date": "2026-11-23",
+                "entries_compared": 4318,
+                "parked_excluded": 131,
+                "overall": _SHIFT_EXAMPLE,
+                "lists": [
+                    {
+                        "provider_code": "RZZ",
+                        "treatment_function_code": "110",
+                        "pathway_stage": "admitted",
+                        "shift": _SHIFT_EXAMPLE,
+                    }
+                ],
+                "by_imd_quintile": [
+                    _group_example("1", 903, -6.1),
+                    _group_example("5", 822, 1.9),
+                    _group_example("unknown", 57, 0.4),
+                ],
+                "by_ethnic_group": [
+                    _group_example("white", 3120, 0.3),
+                    _group_example("black", 211, -1.2),
+                ],
+                "guardrails": {
+                    "protected_entries": 388,
+                    "protected_moved_back": 0,
+                    "protected_moved_later_among_protected": 3,
+                    "lost_protection": 0,
+                    "priority_order_kept": True,
+                },
+                "simulation": None,
+            }
+        }
+    )
 
     specialty: str
     draft_version: int

@@ -228,21 +228,22 @@ class RuleSetSourceOut(BaseModel):
 class SimulationOut(BaseModel):
     """The simulated outcome of every rule set; `conventional` first, then `in_force`."""
 
-    provider_code: str
-    specialties: list[str] | None
-    generated_at: datetime
+    provider_code: str = Field(examples=["RZZ"])
+    specialties: list[str] | None = Field(examples=[["110"]])
+    generated_at: datetime = Field(examples=["2026-11-23T10:15:02Z"])
     rule_set_sources: list[RuleSetSourceOut]
     notes: list[str]
-    census_date: date
-    end_date: date
-    weeks: int
-    seed: int
+    census_date: date = Field(examples=["2026-11-23"])
+    end_date: date = Field(examples=["2027-11-22"])
+    weeks: int = Field(examples=[52])
+    seed: int = Field(examples=[DEFAULT_SEED])
     reference_rule_set: str = Field(
         description="Whose priority bands, parking and targets the conventional order and "
-        "the breach counts use."
+        "the breach counts use.",
+        examples=["in_force"],
     )
-    starting_entries: int
-    starting_ranked: int
-    new_referrals: int
+    starting_entries: int = Field(examples=[4449])
+    starting_ranked: int = Field(examples=[4318])
+    new_referrals: int = Field(examples=[3120])
     lists: list[ListPlanOut]
     rule_sets: list[RuleSetOutcomeOut]
