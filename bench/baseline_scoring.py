@@ -132,20 +132,22 @@ def score_rows(
         components["cap"][i] = -max(uncapped - cap, 0)
         reason = _protection(rule_set, rule.target_days, rule.target_margin_days, wait)
         protected = reason != ""
-        tier = 1 if protected else 2
+        tier = 2 if protected else 3
         status = ""
         if kind == "hold_back" and protected:
             status = "ignored_protected"
         elif kind:
             status = "applied"
             if kind == "pin_ahead":
-                tier = 0
+                tier = 0 if protected else 1
             elif kind == "hold_back":
-                tier = 3
+                tier = 4
             else:
                 assert overrides is not None
                 components["override"][i] = round(float(overrides.days[i]) * 100)
         score = sum(components[name][i] for name in components)
+        # Protected entries are ordered by wait (plus a clinical adjustment), never by uplift.
+        key_score = wait * 100 + components["override"][i] if protected else score
         out["score"][i], out["uplift_uncapped"][i] = score, uncapped
         out["capped"][i], out["protected"][i], out["protection_reason"][i] = (
             uncapped > cap,
@@ -155,7 +157,7 @@ def score_rows(
         out["override_status"][i] = status
         band = ranked.index(effective)
         pid = str(arrays.pathway_id[i])
-        lists.setdefault(key, []).append((i, band, tier, score, wait, clock, pid, protected))
+        lists.setdefault(key, []).append((i, band, tier, key_score, wait, clock, pid, protected))
 
     for entries in lists.values():
         by_score = sorted(entries, key=lambda e: (e[1], e[2], -e[3], -e[4], e[5], e[6]))

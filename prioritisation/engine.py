@@ -14,13 +14,13 @@ from prioritisation.codes import PATHWAY_STAGES
 from prioritisation.factorise import dense_rank, factorise, factorise_ints, factorise_known
 from prioritisation.guardrails import protection
 from prioritisation.inputs import Overrides, PtlArrays
-from prioritisation.ordering import SortKeys, duplicate_pathways, ranks, sort_order
+from prioritisation.ordering import SortKeys, duplicate_pathways, order_score, ranks, sort_order
 from prioritisation.result import OVERRIDE_STATUSES, PARKED_REASONS, RankingResult
 from prioritisation.rulebook import RuleBook
 from prioritisation.scoring import BoolArray, IntArray, RuleIndex, score_parts
 from prioritisation.tables import PARKED, UNKNOWN, build_tables
 
-TIER_PINNED, TIER_PROTECTED, TIER_UNPROTECTED, TIER_HELD_BACK = 0, 1, 2, 3
+TIER_PINNED_PROTECTED, TIER_PINNED, TIER_PROTECTED, TIER_UNPROTECTED, TIER_HELD_BACK = range(5)
 
 
 def as_census_day(census_date: np.datetime64 | date | str) -> np.datetime64:
@@ -41,10 +41,10 @@ def _override_effects(
 ) -> tuple[IntArray, IntArray, IntArray]:
     """(tier, override centidays, status code) per entry.
 
-    pin_ahead → top of its priority band (tier 0, ahead of protected entries: a clinical
-    decision); hold_back → bottom of its band (tier 3), refused for protected entries;
-    adjust_uplift → an ``override`` component outside the equity cap, inside the tiers.
-    Any override on a parked entry is ignored.
+    pin_ahead → the top of its priority band (tiers 0-1, ahead of protected entries: a
+    clinical decision; pinned protected entries first); hold_back → the bottom of its band
+    (tier 4), refused for protected entries; adjust_uplift → an ``override`` component outside
+    the equity cap, inside the tiers. Any override on a parked entry is ignored.
     """
     tier = np.where(protected, TIER_PROTECTED, TIER_UNPROTECTED).astype(np.int64)
     cents = np.zeros(n, np.int64)
@@ -61,7 +61,8 @@ def _override_effects(
     status[applied] = OVERRIDE_STATUSES.index("applied")
     status[ignored_parked] = OVERRIDE_STATUSES.index("ignored_parked")
     status[ignored_protected] = OVERRIDE_STATUSES.index("ignored_protected")
-    tier[applied & (kind == "pin_ahead")] = TIER_PINNED
+    pinned = applied & (kind == "pin_ahead")
+    tier[pinned] = np.where(protected[pinned], TIER_PINNED_PROTECTED, TIER_PINNED)
     tier[applied & (kind == "hold_back")] = TIER_HELD_BACK
     adjust = applied & (kind == "adjust_uplift")
     cents[adjust] = np.rint(overrides.days[adjust] * 100).astype(np.int64)
@@ -156,7 +157,9 @@ def rank_ptl(
             "deduplicate the PTL before ranking"
         )
     band = np.where(parked, position.max(initial=0) + 1, position)
-    order = sort_order(SortKeys(list_id, band, tier, parts.score, clock, pathway))
+    order = sort_order(
+        SortKeys(list_id, band, tier, order_score(guard.protected, parts), clock, pathway)
+    )
     rank, list_size = ranks(order, list_id, parked, len(list_keys))
     conventional_tier = np.where(guard.protected, TIER_PROTECTED, TIER_UNPROTECTED)
     conventional_order = sort_order(

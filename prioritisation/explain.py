@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prioritisation.codes import IMD_MEASURE_LABELS, flag_label
 from prioritisation.rules import FlagFactorRules, RuleSet
-from prioritisation.scoring import COMPONENTS
+from prioritisation.scoring import COMPONENTS, EQUITY_COMPONENTS
 
 if TYPE_CHECKING:
     from prioritisation.result import RankingResult
@@ -164,6 +164,8 @@ def sentence(record: Mapping[str, Any], cents: Mapping[str, int]) -> str:
         text += f"; clinical override {kind} not applied ({status.replace('_', ' ')})"
     if record["protected"]:
         text += f"; protected: {protection_phrase(record['protection_reason'])}"
+        if any(cents[name] for name in EQUITY_COMPONENTS):
+            text += " (equity uplift does not change its place)"
     if record["priority_defaulted"]:
         text += f"; no priority recorded, ranked as {record['priority_code']}"
     return text

@@ -2,7 +2,9 @@
 
 Why a separate tier instead of a bigger score: "within its priority, no unprotected entry is
 ever ranked ahead of a protected one" is then true by construction of the sort key, whatever
-the uplifts, rather than a property that depends on the numbers in a rule document.
+the uplifts, rather than a property that depends on the numbers in a rule document. Inside the
+tier entries are ordered by wait, not score (``ordering.order_score``), so uplift cannot
+reorder protected entries among themselves either.
 
 Week counting follows the RTT guidance: the 0-1 week band is days 0-7, so an entry has waited
 W whole weeks from day 7W + 1 (52 weeks = day 365, 104 weeks = day 729).

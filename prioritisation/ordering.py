@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from prioritisation.scoring import BoolArray, IntArray
+from prioritisation.scoring import BoolArray, IntArray, ScoreParts
 
 _KEY_BITS = 63
 
@@ -23,8 +23,9 @@ class SortKeys:
     """Sort keys, most significant first; every array is non-negative except ``score``.
 
     The order is: list ascending, band (priority position) ascending, tier ascending, score
-    descending, clock start ascending, pathway id ascending. Clock start ascending is the same
-    as "wait descending, then clock start ascending" because wait = max(census - start, 0).
+    (the :func:`order_score`) descending, clock start ascending, pathway id ascending. Clock
+    start ascending is the same as "wait descending, then clock start ascending" because
+    wait = max(census - start, 0).
     """
 
     list_id: IntArray
@@ -33,6 +34,17 @@ class SortKeys:
     score: IntArray | None
     clock: IntArray
     pathway: IntArray
+
+
+def order_score(protected: BoolArray, parts: ScoreParts) -> IntArray:
+    """The score each entry is ordered by within its tier (centidays, descending).
+
+    Protected entries are ordered by wait (plus any clinical adjustment) alone, so equity
+    uplift never reorders them; every other entry by its full score.
+    """
+    guarded = parts.components["wait"] + parts.components["override"]
+    ordered: IntArray = np.where(protected, guarded, parts.score)
+    return ordered
 
 
 def _fields(keys: SortKeys) -> list[IntArray]:

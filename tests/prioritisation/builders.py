@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from prioritisation import FlagMatrix, PtlArrays, RuleBook, load_default_rules
+from prioritisation import FlagMatrix, PtlArrays, RuleBook, RuleSet, load_default_rules
 
 CENSUS = date(2026, 11, 23)
 DEFAULT_RULES = load_default_rules()
@@ -128,36 +128,59 @@ def rich_book() -> RuleBook:
     )
 
 
+def _scaled(value: float, factor: float) -> float:
+    """``value × factor`` rounded down to 0.01 day (so never above ``value × 1.5``)."""
+    return int(value * factor * 100) / 100
+
+
 @st.composite
-def random_specialty(draw: st.DrawFn, code: str = "110") -> dict[str, Any]:
-    """A specialty rule set drawn anywhere inside the default document's bounds."""
-    base = DEFAULT_RULES.default
-    factor = st.floats(0, 1.5)
-    deciles: dict[str, float] = {}
-    previous = float("inf")
-    for d in range(1, 11):
-        value = min(
-            previous, int(base.deprivation.decile_uplift_days[d] * draw(factor) * 100) / 100
-        )
-        deciles[str(d)] = previous = value
-    inclusion = {
-        c: int(v * draw(factor) * 100) / 100 for c, v in base.inclusion.uplift_days.items()
-    }
-    areas = {
-        c: int(v * draw(factor) * 100) / 100 for c, v in base.clinical_area.uplift_days.items()
-    }
-    ranked = []
+def random_priorities(draw: st.DrawFn, base: RuleSet) -> list[dict[str, Any]]:
+    """Ranked priorities inside ``base``'s bounds: targets no longer (still increasing and no
+    shorter than the base margin), margins no narrower, scales and caps no larger."""
+    ranked: list[dict[str, Any]] = []
+    previous = 0
     for rule in base.clinical_priority.ranked:
+        lowest = max(previous + 1, rule.target_margin_days, 1)
+        if rule.target_days is None:
+            target = draw(st.one_of(st.none(), st.integers(lowest, lowest + 400)))
+        else:
+            target = draw(st.integers(lowest, rule.target_days))
+        margin = rule.target_margin_days + draw(st.integers(0, 3))
         ranked.append(
             {
                 **rule.model_dump(mode="json"),
-                "cap_days": int(rule.cap_days * draw(st.floats(0, 1)) * 100) / 100,
-                "target_margin_days": min(
-                    rule.target_margin_days + draw(st.integers(0, 3)), rule.target_days or 999
-                ),
+                "target_days": target,
+                "target_margin_days": margin if target is None else min(margin, target),
+                "uplift_scale": int(rule.uplift_scale * draw(st.floats(0, 1)) * 10_000) / 10_000,
+                "cap_days": _scaled(rule.cap_days, draw(st.floats(0, 1))),
             }
         )
-    return specialty_document(
+        previous = target or previous
+    return ranked
+
+
+@st.composite
+def random_specialty(
+    draw: st.DrawFn, code: str = "110", zero: bool = False, base: RuleSet | None = None
+) -> dict[str, Any]:
+    """A rule set drawn anywhere inside the bounds of ``base`` (the shipped default unless
+    given); ``code`` "default" gives a default document, bounds and vocabulary included.
+    ``zero`` sets every equity uplift to 0, in the uplifts themselves or by zero scales."""
+    base = base or DEFAULT_RULES.default
+    zero_values = zero and draw(st.booleans())
+    factor = st.just(0.0) if zero_values else st.floats(0, 1.5)
+    deciles: dict[str, float] = {}
+    previous = float("inf")
+    for d in range(1, 11):
+        value = min(previous, _scaled(base.deprivation.decile_uplift_days[d], draw(factor)))
+        deciles[str(d)] = previous = value
+    inclusion = {c: _scaled(v, draw(factor)) for c, v in base.inclusion.uplift_days.items()}
+    areas = {c: _scaled(v, draw(factor)) for c, v in base.clinical_area.uplift_days.items()}
+    ranked = draw(random_priorities(base))
+    if zero and not zero_values:
+        ranked = [{**rule, "uplift_scale": 0.0} for rule in ranked]
+    extra_weeks = draw(st.lists(st.sampled_from([18, 26, 40, 90, 130]), max_size=2))
+    doc = specialty_document(
         code,
         clinical_priority={"ranked": ranked},
         deprivation={
@@ -166,18 +189,44 @@ def random_specialty(draw: st.DrawFn, code: str = "110") -> dict[str, Any]:
         },
         inclusion={"uplift_days": inclusion, "combine": draw(st.sampled_from(["max", "sum"]))},
         clinical_area={"uplift_days": areas, "enabled": draw(st.booleans())},
-        core20={"enabled": draw(st.booleans())},
+        core20={
+            "enabled": draw(st.booleans()),
+            "uplift_days": _scaled(base.core20.uplift_days, draw(factor)),
+        },
+        guardrails={
+            "long_wait_weeks": sorted({*base.guardrails.long_wait_weeks, *extra_weeks}),
+            "long_wait_margin_days": base.guardrails.long_wait_margin_days
+            + draw(st.integers(0, 14)),
+        },
     )
+    if code == "default":
+        shipped = default_document()
+        doc.update({key: shipped[key] for key in ("bounds", "vocabulary", "rationale")})
+    return doc
 
 
 @st.composite
 def rule_books(draw: st.DrawFn) -> RuleBook:
-    choice = draw(st.sampled_from(["default", "rich", "random"]))
+    choice = draw(st.sampled_from(["default", "rich", "random", "random_default"]))
     if choice == "default":
         return DEFAULT_RULES
     if choice == "rich":
         return rich_book()
+    if choice == "random_default":
+        default = draw(random_specialty("default"))
+        base = RuleSet.model_validate(default)
+        return book(draw(random_specialty("300", base=base)), default=default)
     return book(draw(random_specialty("110")), draw(random_specialty("300")))
+
+
+@st.composite
+def zero_uplift_books(draw: st.DrawFn) -> RuleBook:
+    """Random rule books (targets, margins, thresholds, scales, caps) with every equity
+    uplift at 0, for the default and two specialties."""
+    default = draw(st.one_of(st.just(zero_uplift_default()), random_specialty("default", True)))
+    base = RuleSet.model_validate(default)
+    specialties = [draw(random_specialty(code, True, base)) for code in ("110", "300")]
+    return book(*specialties, default=default)
 
 
 pathway_ids = st.text(
@@ -186,34 +235,53 @@ pathway_ids = st.text(
 
 
 @st.composite
-def rows(draw: st.DrawFn, min_size: int = 1, max_size: int = 40) -> list[dict[str, Any]]:
-    """A small PTL with every kind of entry: all priorities, parked, long waits, flags."""
+def rows(
+    draw: st.DrawFn, min_size: int = 1, max_size: int = 40, crowded: bool | None = None
+) -> list[dict[str, Any]]:
+    """A small PTL with every kind of entry: all priorities, parked, long waits, flags.
+
+    ``crowded`` PTLs put every entry in one list at P3 or P4 with waits around the targets and
+    long-wait thresholds, so protected entries with and without uplift meet; by default either
+    kind is drawn."""
+    if crowded is None:
+        crowded = draw(st.booleans())
     ids = draw(st.lists(pathway_ids, min_size=min_size, max_size=max_size, unique=True))
+    tfc = draw(st.sampled_from(["110", "130", "300"]))
+    priorities = (
+        ["P3", "P4"] if crowded else ["P1a", "P1b", "P2", "P2", "P3", "P3", "P4", "P4", "P5", ""]
+    )
+    waits = (
+        st.one_of(st.integers(55, 110), st.integers(320, 380), st.integers(690, 750))
+        if crowded
+        else st.one_of(
+            st.integers(-20, 900),
+            st.sampled_from([0, 1, 3, 21, 28, 29, 69, 90, 91, 329, 364, 365, 729]),
+        )
+    )
     out = []
     for pid in ids:
         category = draw(st.sampled_from(list(GROUP_OF)))
         out.append(
             entry(
                 pathway_id=pid,
-                provider_code=draw(st.sampled_from(["RKB", "RRK"])),
-                treatment_function_code=draw(st.sampled_from(["110", "130", "300"])),
-                pathway_stage=draw(st.sampled_from(["admitted", "non_admitted"])),
-                priority_code=draw(
-                    st.sampled_from(["P1a", "P1b", "P2", "P2", "P3", "P3", "P4", "P4", "P5", ""])
+                provider_code="RKB" if crowded else draw(st.sampled_from(["RKB", "RRK"])),
+                treatment_function_code=(
+                    tfc if crowded else draw(st.sampled_from(["110", "130", "300"]))
                 ),
-                wait_days=draw(
-                    st.one_of(
-                        st.integers(-20, 900),
-                        st.sampled_from([0, 1, 3, 21, 28, 29, 69, 90, 91, 329, 364, 365, 729]),
-                    )
+                pathway_stage=(
+                    "admitted" if crowded else draw(st.sampled_from(["admitted", "non_admitted"]))
                 ),
+                priority_code=draw(st.sampled_from(priorities)),
+                wait_days=draw(waits),
                 imd_decile=draw(st.integers(0, 10)),
                 barriers=draw(st.integers(0, 10)),
                 ethnic_category=category,
                 ethnic_group=GROUP_OF[category],
                 inclusion=";".join(draw(st.lists(st.sampled_from(INCLUSION), max_size=3))),
                 areas=";".join(draw(st.lists(st.sampled_from(AREAS), max_size=2))),
-                rtt_status=draw(st.sampled_from(["", "", "", "10", "20", "31", "32"])),
+                rtt_status=""
+                if crowded
+                else draw(st.sampled_from(["", "", "", "10", "20", "31", "32"])),
             )
         )
     return out

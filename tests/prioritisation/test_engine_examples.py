@@ -169,6 +169,24 @@ def test_protected_entry_is_never_behind_an_unprotected_one_of_its_priority() ->
     assert result.conventional_rank.tolist() == [2, 3, 1]
 
 
+def test_protected_entries_are_ordered_by_wait_never_by_uplift() -> None:
+    uplift = {"imd_decile": 1, "inclusion": "autism"}
+    rows = [
+        entry(pathway_id="p3-past", wait_days=95),  # past the 90-day target
+        entry(pathway_id="p3-near", wait_days=80, **uplift),  # 80 + 21 (capped) = 101
+        entry(pathway_id="p4-104", priority_code="P4", wait_days=740),  # past 104 weeks
+        entry(pathway_id="p4-78", priority_code="P4", wait_days=720, **uplift),  # 720 + 31
+    ]
+    result = rank_rows(rows)
+    assert result.score[1] > result.score[0] and result.score[3] > result.score[2]
+    assert result.protection_reason.tolist() == [
+        "past_priority_target", "within_priority_target_margin", "past_104_weeks",
+        "past_78_weeks",
+    ]  # fmt: skip
+    assert result.rank.tolist() == [1, 2, 3, 4]
+    assert result.conventional_rank.tolist() == [1, 2, 3, 4]
+
+
 def test_uplift_reorders_unprotected_entries_within_a_priority() -> None:
     rows = [entry(pathway_id="a", wait_days=40), entry(pathway_id="b", wait_days=30, imd_decile=1)]
     result = rank_rows(rows)
@@ -317,23 +335,25 @@ def test_composite_sort_key_and_lexsort_agree() -> None:
 
 def test_explanation_record_and_sentence() -> None:
     rows = [
-        entry(pathway_id="a", wait_days=290, imd_decile=1, inclusion="learning_disability"),
-        entry(pathway_id="b", wait_days=300),
+        entry(pathway_id="a", wait_days=300, imd_decile=1, inclusion="learning_disability"),
+        entry(pathway_id="b", wait_days=290),
         entry(pathway_id="c", priority_code="P5", wait_days=30),
     ]
     result = rank_rows(rows)
     record, plain, parked = result.explain([0, 1, 2], {"110": "Trauma & Orthopaedics"})
     assert record["rank"] == 1 and record["list_size"] == 2
-    assert record["wait_weeks"] == 41 and record["rule_set"] == "default"
+    assert record["wait_weeks"] == 42 and record["rule_set"] == "default"
     assert record["components"]["deprivation"] == 14.23 and record["capped"]
     assert [f["component"] for f in record["factors"]] == ["deprivation", "inclusion"]
     assert record["sentence"] == (
-        "ranked 1st of 2 in Trauma & Orthopaedics P3: waited 41 weeks, plus 14.23 days for "
+        "ranked 1st of 2 in Trauma & Orthopaedics P3: waited 42 weeks, plus 14.23 days for "
         "living in one of the 10% most deprived areas, plus 14.23 days for having a learning "
-        "disability; capped at 21 days; protected: past the target for its priority"
+        "disability; capped at 21 days; protected: past the target for its priority (equity "
+        "uplift does not change its place)"
     )
-    assert plain["sentence"].startswith(
-        "ranked 2nd of 2 in Trauma & Orthopaedics P3: waited 42 weeks;"
+    assert plain["sentence"] == (
+        "ranked 2nd of 2 in Trauma & Orthopaedics P3: waited 41 weeks; protected: past the "
+        "target for its priority"
     )
     assert parked["sentence"] == (
         "not ranked in Trauma & Orthopaedics: the patient has chosen to defer treatment; "

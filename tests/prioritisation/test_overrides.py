@@ -92,3 +92,31 @@ def test_override_kind_is_reported() -> None:
     result = run({0: ("adjust_uplift", 1.5)})
     assert result.override_kind.tolist()[:2] == ["adjust_uplift", ""]
     assert np.isclose(result.override[0], 1.5)
+
+
+def test_adjust_uplift_moves_a_protected_entry_among_protected_entries_only() -> None:
+    rows = [
+        entry(pathway_id="longest", wait_days=88),
+        entry(pathway_id="adjusted", wait_days=75),
+        entry(pathway_id="unprotected", wait_days=60, imd_decile=1, inclusion="autism"),
+    ]
+    up = Overrides.from_dict(3, {1: ("adjust_uplift", 20.0)})
+    assert rank_ptl(ptl(rows), RULES, CENSUS, up).rank.tolist() == [2, 1, 3]
+    down = Overrides.from_dict(3, {0: ("adjust_uplift", -40.0)})
+    result = rank_ptl(ptl(rows), RULES, CENSUS, down)
+    assert result.rank.tolist() == [2, 1, 3], "never behind an unprotected entry"
+
+
+def test_pinned_protected_entries_come_first_among_pins_by_wait() -> None:
+    rows = [
+        entry(pathway_id="pinned-unprotected", wait_days=60, imd_decile=1, inclusion="autism"),
+        entry(pathway_id="pinned-protected", wait_days=70),
+        entry(pathway_id="pinned-longer", wait_days=75, imd_decile=1),
+        entry(pathway_id="protected", wait_days=100),
+    ]
+    pins = Overrides.from_dict(
+        4, {0: ("pin_ahead", 0.0), 1: ("pin_ahead", 0.0), 2: ("pin_ahead", 0.0)}
+    )
+    result = rank_ptl(ptl(rows), RULES, CENSUS, pins)
+    assert result.score[0] > result.score[1], "by score the unprotected pin would lead"
+    assert result.rank.tolist() == [3, 2, 1, 4]

@@ -25,6 +25,7 @@ from tests.prioritisation.builders import (
     ptl,
     rows,
     rule_books,
+    zero_uplift_books,
     zero_uplift_default,
 )
 
@@ -76,8 +77,54 @@ def test_priority_order_and_protection_are_never_broken(data, rules) -> None:
     assert not (same & ~result.protected[i] & result.protected[j]).any(), (
         "an unprotected entry ranked ahead of a protected one of its priority"
     )
-    within_tier = same & (result.protected[i] == result.protected[j])
-    assert (result.score_centidays[i][within_tier] >= result.score_centidays[j][within_tier]).all()
+    unprotected = same & ~result.protected[i] & ~result.protected[j]
+    assert (result.score_centidays[i][unprotected] >= result.score_centidays[j][unprotected]).all()
+    protected = same & result.protected[i] & result.protected[j]
+    assert (result.wait_days[i][protected] >= result.wait_days[j][protected]).all()
+
+
+@SETTINGS
+@given(rows(), rule_books())
+def test_protected_entries_keep_their_conventional_place(data, rules) -> None:
+    result = run(data, rules)
+    protected = result.protected
+    assert (result.rank[protected] == result.conventional_rank[protected]).all()
+    for list_id in np.unique(result.list_id[protected]):
+        for code in np.unique(result.priority_code[protected]):
+            members = np.flatnonzero(
+                protected & (result.list_id == list_id) & (result.priority_code == code)
+            )
+            by_rank = members[np.argsort(result.rank[members])]
+            by_wait = members[np.argsort(result.conventional_rank[members])]
+            assert by_rank.tolist() == by_wait.tolist()
+            assert (np.diff(result.wait_days[by_rank]) <= 0).all()
+
+
+@SETTINGS
+@given(rows(), rule_books())
+def test_no_protected_entry_is_behind_a_shorter_wait_of_its_priority(data, rules) -> None:
+    result = run(data, rules)
+    i, j = _pairs_in_same_list(result)
+    band = _band(result)
+    behind = (band[i] == band[j]) & result.protected[j]
+    assert (result.wait_days[i][behind] >= result.wait_days[j][behind]).all()
+
+
+@SETTINGS
+@given(rows(), rule_books(), st.data())
+def test_only_a_pin_puts_a_shorter_wait_ahead_of_a_protected_entry(data, rules, draw) -> None:
+    kinds = st.sampled_from(["", "", "pin_ahead", "hold_back"])
+    overrides = Overrides.from_columns(
+        draw.draw(st.lists(kinds, min_size=len(data), max_size=len(data)))
+    )
+    result = run(data, rules, overrides)
+    pinned = (result.override_kind == "pin_ahead") & (result.override_status == "applied")
+    i, j = _pairs_in_same_list(result)
+    band = _band(result)
+    shorter = (
+        (band[i] == band[j]) & result.protected[j] & (result.wait_days[i] < result.wait_days[j])
+    )
+    assert (pinned[i][shorter] & ~pinned[j][shorter]).all()
 
 
 @SETTINGS
@@ -98,9 +145,9 @@ def test_cap_holds_and_components_sum_to_the_score(data, rules) -> None:
 
 
 @SETTINGS
-@given(rows())
-def test_zero_uplifts_reproduce_the_conventional_order(data) -> None:
-    result = run(data, book(default=zero_uplift_default()))
+@given(rows(), st.one_of(st.just(book(default=zero_uplift_default())), zero_uplift_books()))
+def test_zero_uplifts_reproduce_the_conventional_order(data, rules) -> None:
+    result = run(data, rules)
     assert (result.rank == result.conventional_rank).all()
     assert (result.score_centidays == result.wait_days * 100).all()
 
@@ -155,6 +202,32 @@ def test_more_equity_input_never_moves_an_entry_down(case, rules) -> None:
     after = run([*data[:k], {**data[k], **change}, *data[k + 1 :]], rules)
     assert after.score_centidays[k] >= before.score_centidays[k]
     assert after.rank[k] <= before.rank[k], change
+
+
+@SETTINGS
+@given(more_equity(), rule_books())
+def test_more_equity_input_never_moves_a_protected_entry(case, rules) -> None:
+    data, k, change = case
+    before = run(data, rules)
+    after = run([*data[:k], {**data[k], **change}, *data[k + 1 :]], rules)
+    assert np.array_equal(after.protected, before.protected)
+    protected = before.protected
+    assert np.array_equal(after.rank[protected], before.rank[protected]), change
+
+
+@SETTINGS
+@given(rows(min_size=2), rule_books(), st.data())
+def test_no_equity_input_of_anyone_moves_a_protected_entry(data, rules, draw) -> None:
+    """Stronger: redraw every entry's equity inputs; protected entries stay where they were."""
+    redrawn = draw.draw(rows(min_size=len(data), max_size=len(data)))
+    equity = ("imd_decile", "barriers", "ethnic_category", "ethnic_group", "inclusion", "areas")
+    changed = [
+        {**row, **{key: new[key] for key in equity}} for row, new in zip(data, redrawn, strict=True)
+    ]
+    before, after = run(data, rules), run(changed, rules)
+    protected = before.protected
+    assert np.array_equal(after.protected, protected)
+    assert np.array_equal(after.rank[protected], before.rank[protected])
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
