@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
+from api.errors import request_validation_handler
 from api.limits import BodySizeLimit
 from api.router import api_router
 from api.routes import health
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router)
     app.add_exception_handler(Rejected, rejected_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
     return app
 

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, Uploader
-from api.errors import RowErrorModel, UploadRejected, conflict, not_found, responses
+from api.errors import (
+    RowErrorModel,
+    UploadRejected,
+    conflict,
+    not_found,
+    reports_row_errors,
+    responses,
+)
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
 from api.schemas.ptl import (
     EntriesIn,
@@ -105,6 +112,7 @@ def rejected_handler(_request: object, exc: Exception) -> JSONResponse:
     summary="Upload a PTL as CSV",
     responses={**responses(401, 403, 409, 413), **_REJECTED},
 )
+@reports_row_errors
 def upload_csv(
     file: UploadFile,
     principal: Uploader,
@@ -151,6 +159,7 @@ def upload_csv(
     summary="Push PTL records as JSON",
     responses={**responses(401, 403, 409, 413), **_REJECTED},
 )
+@reports_row_errors
 def push_entries(
     body: EntriesIn,
     principal: Uploader,

@@ -19,11 +19,16 @@ import numpy as np
 import numpy.typing as npt
 
 from app.ingest.columns import CANONICAL_COLUMNS, MAX_CELL_CHARS, REQUIRED_COLUMNS, canonical_column
+from app.ingest.nhs_number import mask_nhs_number
 from app.ingest.results import RowError
 from app.ingest.text import StrArray, decode, shorten
 
 #: Rows turned into arrays at a time: small enough that the row lists stay cheap to collect.
 DEFAULT_CHUNK_ROWS: Final = 10_000
+#: Why a JSON NHS number must be a string.
+NHS_NUMBER_NOT_TEXT: Final = (
+    "NHS number must be sent as a JSON string (a number loses leading zeros)"
+)
 
 
 @dataclass(eq=False)
@@ -263,6 +268,10 @@ def _record_values(
             continue
         given[canonical] = decode(name)
         text = _json_cell(raw)
+        if canonical == "nhs_number" and raw is not None and not isinstance(raw, str):
+            shown = shorten(mask_nhs_number(decode(text)))
+            problems.append(RowError(number, canonical, shown, NHS_NUMBER_NOT_TEXT))
+            continue
         if len(text) > MAX_CELL_CHARS:
             message = f"value is {len(text):,} characters long (at most {MAX_CELL_CHARS:,})"
             shown = "" if canonical == "nhs_number" else shorten(decode(text))

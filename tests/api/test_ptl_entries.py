@@ -108,3 +108,108 @@ def test_wlmds_named_file_loads_without_mapping(client, auth):
         i["pathway_stage"] for i in client.get(ENTRIES, headers=auth("scheduler")).json()["items"]
     }
     assert stages <= {"admitted", "non_admitted"}
+
+
+FULL = "9990000018"
+
+
+def _push(client, auth, body, role="scheduler"):
+    return client.post(ENTRIES, json=body, headers=auth(role))
+
+
+def test_roles_that_do_not_upload_may_not_push(client, auth):
+    for role in ("clinician", "auditor"):
+        response = _push(client, auth, {"entries": _records(1)}, role=role)
+        assert response.status_code == 403
+    assert client.get(ENTRIES, headers=auth("scheduler")).json()["items"] == []
+
+
+def test_a_numeric_nhs_number_is_a_row_error_and_never_echoed(client, auth):
+    records = _records(2)
+    records[1]["nhs_number"] = int(FULL)
+    response = _push(client, auth, {"entries": records})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errors"] == [
+        {
+            "row": 2,
+            "field": "nhs_number",
+            "value": "999*****18",
+            "message": "NHS number must be sent as a JSON string (a number loses leading zeros)",
+        }
+    ]
+    assert body["error_count"] == 1 and "nothing was written" in body["detail"]
+    assert FULL not in response.text
+    assert client.get(ENTRIES, headers=auth("scheduler")).json()["items"] == []
+
+
+def test_malformed_nhs_numbers_are_masked_whatever_their_shape(client, auth):
+    records = _records(4)
+    records[0]["nhs_number"] = [FULL]
+    records[1]["nhs_number"] = {"value": FULL}
+    records[2]["nhs_number"] = "999000001X"
+    del records[3]["nhs_number"]
+    records[3]["NHS_NUMBER"] = int(FULL)
+    shape = _push(client, auth, {"entries": records[:2]})
+    assert shape.status_code == 422
+    assert [(e["row"], e["field"], e["value"]) for e in shape.json()["errors"]] == [
+        (1, "nhs_number", ""),
+        (2, "nhs_number", ""),
+    ]
+    checked = _push(client, auth, {"entries": records[2:]})
+    assert checked.status_code == 422
+    assert [(e["row"], e["field"], e["value"]) for e in checked.json()["errors"]] == [
+        (1, "nhs_number", "999*****1X"),
+        (2, "nhs_number", "999*****18"),
+    ]
+    assert FULL not in shape.text + checked.text
+
+
+def test_request_level_problems_are_row_0(client, auth):
+    response = _push(client, auth, {"mode": "delete", "entries": "none"})
+    assert response.status_code == 422
+    assert {(e["row"], e["field"]) for e in response.json()["errors"]} == {
+        (0, "mode"),
+        (0, "entries"),
+    }
+    broken = client.post(
+        ENTRIES,
+        content=b'{"entries": [',
+        headers={**auth("scheduler"), "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 422
+    [error] = broken.json()["errors"]
+    assert (error["row"], error["field"]) == (0, None)
+    assert "not valid JSON" in error["message"]
+    upload = client.post("/api/v1/ptl/uploads", params={"mode": "merge"}, headers=auth("scheduler"))
+    assert {(e["row"], e["field"]) for e in upload.json()["errors"]} == {(0, "file"), (0, "mode")}
+
+
+def test_other_routes_keep_their_422_shape_with_nhs_numbers_masked():
+    from fastapi.exceptions import RequestValidationError
+    from starlette.requests import Request
+
+    from api.errors import request_validation_handler
+
+    error = RequestValidationError(
+        [
+            {
+                "type": "string_type",
+                "loc": ("body", "nhs_number"),
+                "msg": "bad",
+                "input": 9990000018,
+            },
+            {
+                "type": "x",
+                "loc": ("body",),
+                "msg": "bad",
+                "input": {"patient": {"NHS_Number": FULL}},
+            },
+            {"type": "int_parsing", "loc": ("query", "limit"), "msg": "bad", "input": "ten"},
+        ]
+    )
+    response = request_validation_handler(Request({"type": "http", "headers": []}), error)
+    assert response.status_code == 422
+    text = response.body.decode()
+    assert FULL not in text
+    assert '"999*****18"' in text and '"ten"' in text
