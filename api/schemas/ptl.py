@@ -19,39 +19,39 @@ class UploadWarning(BaseModel):
     rows: list[int] = Field(description="First few row numbers concerned (header = row 1).")
 
 
+_BATCH_EXAMPLE: dict[str, Any] = {
+    "id": 17,
+    "source": "csv",
+    "mode": "replace",
+    "filename": "ptl-2026-11-23.csv",
+    "checksum_sha256": "65b9bcf31e6c2b20d5c85e745e0fa2bf65101aa1e33f5b06352fa1edb2c4fead",
+    "submitted_by": "pas.feed",
+    "submitted_at": "2026-11-23T06:00:02.118Z",
+    "completed_at": "2026-11-23T06:00:27.904Z",
+    "outcome": "succeeded",
+    "provider_codes": ["RZZ"],
+    "rows_received": 100000,
+    "inserted": 1240,
+    "updated": 98760,
+    "closed": 1187,
+    "error_count": 0,
+    "warnings": [
+        {
+            "code": "ethnicity_not_stated",
+            "message": "13,112 entries with ethnic category Z (not stated)",
+            "count": 13112,
+            "rows": [3, 8, 15, 21, 40],
+        }
+    ],
+}
+
+
 class UploadBatchOut(BaseModel):
     """One ingestion request and what it changed."""
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "example": {
-                "id": 17,
-                "source": "csv",
-                "mode": "replace",
-                "filename": "ptl-2026-11-23.csv",
-                "checksum_sha256": "65b9bcf31e6c2b20d5c85e745e0fa2bf65101aa1e33f5b06352fa1edb2c4f"
-                "ead",
-                "submitted_by": "pas.feed",
-                "submitted_at": "2026-11-23T06:00:02.118Z",
-                "completed_at": "2026-11-23T06:00:27.904Z",
-                "outcome": "succeeded",
-                "provider_codes": ["RZZ"],
-                "rows_received": 100000,
-                "inserted": 1240,
-                "updated": 98760,
-                "closed": 1187,
-                "error_count": 0,
-                "warnings": [
-                    {
-                        "code": "ethnicity_not_stated",
-                        "message": "13,112 entries with ethnic category Z (not stated)",
-                        "count": 13112,
-                        "rows": [3, 8, 15, 21, 40],
-                    }
-                ],
-            }
-        },
+        json_schema_extra={"example": _BATCH_EXAMPLE},
     )
 
     id: int
@@ -88,6 +88,12 @@ class UploadRankingOut(BaseModel):
 
 class UploadResultOut(UploadBatchOut):
     """The answer to an upload: the batch, and the ranking run that followed per provider."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {**_BATCH_EXAMPLE, "rankings": [{"provider_code": "RZZ", "run_id": 12}]}
+        }
+    )
 
     rankings: list[UploadRankingOut] = Field(
         default_factory=list,
