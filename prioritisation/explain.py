@@ -27,6 +27,15 @@ PARKED_PHRASES = {
 }
 
 
+def sum_days(components: Mapping[str, float]) -> float:
+    """The components' float sum, left to right in their order, so that
+    ``sum(components.values()) == score`` holds exactly (see docs/scoring.md §7)."""
+    total = 0.0
+    for value in components.values():
+        total += value
+    return total
+
+
 def format_days(centidays: int) -> str:
     """1423 → "14.23 days", 2100 → "21 days", 100 → "1 day"."""
     text = f"{abs(centidays) / 100:.2f}".rstrip("0").rstrip(".")
@@ -96,6 +105,7 @@ def explain_entry(
     provider, tfc, stage = result.list_keys[int(result.list_id[i])]
     rule_set = result.rules.rule_set_for(tfc)
     cents = {name: int(result.component_centidays[name][i]) for name in COMPONENTS}
+    components = {name: value / 100 for name, value in cents.items()}
     reasons = _factor_reasons(result, i, rule_set)
     factors = [
         {"component": name, "days": cents[name] / 100, "because": reasons[name]}
@@ -120,8 +130,9 @@ def explain_entry(
         "rtt_clock_start": str(result.inputs.rtt_clock_start[i]),
         "wait_days": int(result.wait_days[i]),
         "wait_weeks": int(result.wait_weeks[i]),
-        "score": int(result.score_centidays[i]) / 100,
-        "components": {name: value / 100 for name, value in cents.items()},
+        "score": sum_days(components),
+        "score_centidays": int(result.score_centidays[i]),
+        "components": components,
         "uplift_uncapped": int(result.uplift_uncapped_centidays[i]) / 100,
         "cap_days": int(result.cap_centidays[i]) / 100,
         "capped": bool(result.capped[i]),

@@ -2,7 +2,8 @@
 
 Why columnar: the API pages through it, the database bulk-stores it and the impact simulator
 compares two of them with array arithmetic. Scores and components are exact multiples of
-0.01 day: the float ``*_days`` arrays are the ``*_centidays`` integers divided by 100.
+0.01 day: the float ``*_days`` arrays are the ``*_centidays`` integers divided by 100, except
+``score``, the float sum of the components (so they add up to it exactly).
 """
 
 from __future__ import annotations
@@ -108,8 +109,16 @@ class RankingResult:
 
     @property
     def score(self) -> FloatArray:
-        """Score in days: wait plus capped equity uplift plus any clinician adjustment."""
-        return self.score_centidays / 100.0
+        """Score in days: wait plus capped equity uplift plus any clinician adjustment.
+
+        The float sum of :meth:`components` left to right in ``COMPONENTS`` order, so the
+        reported components add up to it exactly; it can differ from ``score_centidays / 100``
+        in the last binary digit. ``score_centidays`` is what the ranking uses.
+        """
+        total = np.zeros(len(self), np.float64)
+        for name in COMPONENTS:
+            total += self.component(name)
+        return total
 
     @property
     def uplift_uncapped(self) -> FloatArray:

@@ -301,7 +301,11 @@ def test_components_sum_to_the_score_and_are_listed_in_order() -> None:
     total = sum(result.component_centidays[name] for name in COMPONENTS)
     assert (total == result.score_centidays).all()
     assert list(result.components()) == list(COMPONENTS)
-    assert np.allclose(sum(result.components().values()), result.score)
+    assert np.array_equal(sum(result.components().values()), result.score)
+    assert np.allclose(result.score, result.score_centidays / 100, rtol=0, atol=1e-9)
+    for record in result.explain(range(len(rows))):
+        assert sum(record["components"].values()) == record["score"]
+        assert list(record["components"]) == list(COMPONENTS)
     assert np.array_equal(result.deprivation, result.component("deprivation"))
 
 
@@ -344,6 +348,9 @@ def test_explanation_record_and_sentence() -> None:
     assert record["rank"] == 1 and record["list_size"] == 2
     assert record["wait_weeks"] == 42 and record["rule_set"] == "default"
     assert record["components"]["deprivation"] == 14.23 and record["capped"]
+    assert record["score_centidays"] == 32_100 and record["score"] == pytest.approx(321.0)
+    # 300 + 14.23 + 14.23 - 7.46 in floats is 321.00000000000006: the components' own sum
+    assert record["score"] == sum(record["components"].values())
     assert [f["component"] for f in record["factors"]] == ["deprivation", "inclusion"]
     assert record["sentence"] == (
         "ranked 1st of 2 in Trauma & Orthopaedics P3: waited 42 weeks, plus 14.23 days for "
