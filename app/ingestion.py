@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
+from app.imd_loader import lsoa_vintage_of
 from app.ingest import RawTable, RowError, validate_table
 from app.ingest.store import store_entries
 from app.rankings import RankingError, run_ranking
 from app.reference_store import load_imd_lookup, load_reference_codes
-from models import RankingRun, UploadBatch
+from models import ImdEdition, RankingRun, UploadBatch
 from models.base import utcnow
 
 READ_CHUNK = 1 << 20
@@ -104,9 +105,9 @@ def _ingest_seekable(
     if previous is not None:
         return IngestOutcome(batch=previous, replayed=True)
 
-    def read() -> RawTable:
+    def read(lsoa_vintage: str) -> RawTable:
         source.seek(start)
-        return RawTable.from_csv(source)
+        return RawTable.from_csv(source, lsoa_vintage=lsoa_vintage)
 
     return _ingest(session, read, request, checksum, "csv", today)
 
@@ -120,9 +121,11 @@ def ingest_records(
     previous = _replay(session, request, checksum, "json")
     if previous is not None:
         return IngestOutcome(batch=previous, replayed=True)
-    return _ingest(
-        session, lambda: RawTable.from_records(list(records)), request, checksum, "json", today
-    )
+
+    def read(lsoa_vintage: str) -> RawTable:
+        return RawTable.from_records(list(records), lsoa_vintage=lsoa_vintage)
+
+    return _ingest(session, read, request, checksum, "json", today)
 
 
 def rank_upload(
@@ -206,7 +209,7 @@ def _replay(
 
 def _ingest(
     session: Session,
-    read: Callable[[], RawTable],
+    read: Callable[[str], RawTable],
     request: IngestRequest,
     checksum: str,
     source: Source,
@@ -214,7 +217,7 @@ def _ingest(
 ) -> IngestOutcome:
     reference = load_reference_codes(session)
     imd = load_imd_lookup(session, request.imd_edition)
-    table = read()
+    table = read(_lsoa_vintage(session, request.imd_edition))
     rows_received = len(table)
     outcome = validate_table(table, reference, imd, today, max_errors=request.max_errors)
     del table  # the raw cells are not needed once validated: free them before storing
@@ -281,6 +284,12 @@ def _ingest(
         },
     )
     return IngestOutcome(batch=batch)
+
+
+def _lsoa_vintage(session: Session, edition: str) -> str:
+    """The LSOA census (2011 or 2021) ``edition`` is published on."""
+    stored = session.scalar(select(ImdEdition.lsoa_vintage).where(ImdEdition.code == edition))
+    return stored or lsoa_vintage_of(edition)
 
 
 def _rejected(

@@ -67,6 +67,19 @@ WLMDS_ALIASES: Final[dict[str, str]] = {
     "IMD_DECILE": "imd_decile",
 }
 
+#: LSOA names tied to one census's LSOAs (2011: IoD 2019; 2021: IoD 2025). When a header has
+#: both, the one matching the IMD edition in use is read and the other ignored.
+LSOA_VINTAGE_ALIASES: Final[dict[str, str]] = {"derLSOA": "2011", "derLSOA2021": "2021"}
+_LSOA_VINTAGES: Final[dict[str, str]] = {
+    alias.casefold(): vintage for alias, vintage in LSOA_VINTAGE_ALIASES.items()
+}
+
+
+def lsoa_vintage_of_header(header: str) -> str | None:
+    """The LSOA census year a header name promises (``derLSOA2021`` → 2021), or None."""
+    return _LSOA_VINTAGES.get(header.strip().casefold())
+
+
 _HEADER_NAMES: Final[dict[str, str]] = {
     **{alias.casefold(): column for alias, column in WLMDS_ALIASES.items()},
     **{column.casefold(): column for column in CANONICAL_COLUMNS},

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.ingest.columns import CANONICAL_COLUMNS, MAX_CELL_CHARS, REQUIRED_COLUMNS, canonical_column
+from app.ingest.lsoa_source import LsoaSource
 from app.ingest.nhs_number import mask_nhs_number
 from app.ingest.results import RowError
 from app.ingest.text import StrArray, decode, shorten
@@ -36,7 +37,8 @@ class RawTable:
     """Raw cells by canonical column (``S`` bytes, or ``U`` when a column holds non-ASCII).
 
     ``row_numbers`` gives each kept row's number in the source; rows with the wrong number of
-    fields are not kept but reported in ``errors`` together with header problems.
+    fields are not kept but reported in ``errors`` together with header problems. ``lsoa``
+    says which census-bound LSOA names were read or ignored.
     """
 
     columns: dict[str, StrArray]
@@ -44,30 +46,39 @@ class RawTable:
     extra_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     blank_rows: list[int] = field(default_factory=list)
+    lsoa: LsoaSource = field(default_factory=LsoaSource)
 
     def __len__(self) -> int:
         return len(self.row_numbers)
 
     @classmethod
-    def from_csv(cls, source: bytes | IO[bytes], *, chunk_rows: int = 0) -> RawTable:
+    def from_csv(
+        cls, source: bytes | IO[bytes], *, chunk_rows: int = 0, lsoa_vintage: str | None = None
+    ) -> RawTable:
         """Same as :func:`read_ptl_csv`."""
-        return read_ptl_csv(source, chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS)
+        return read_ptl_csv(
+            source, chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, lsoa_vintage=lsoa_vintage
+        )
 
     @classmethod
-    def from_records(cls, records: Sequence[object]) -> RawTable:
+    def from_records(
+        cls, records: Sequence[object], *, lsoa_vintage: str | None = None
+    ) -> RawTable:
         """JSON records (objects keyed by column name or alias); row = 1-based record index.
 
         A key missing from a record is an empty value; every canonical column is present.
+        ``lsoa_vintage`` is the LSOA census of the IMD edition in use (see :func:`read_ptl_csv`).
         """
         cells: dict[str, list[str]] = {name: [] for name in CANONICAL_COLUMNS}
         numbers: list[int] = []
         extra: dict[str, None] = {}
         errors: list[RowError] = []
+        lsoa = LsoaSource(expected=lsoa_vintage)
         for number, record in enumerate(records, start=1):
             if not isinstance(record, Mapping):
                 errors.append(RowError(number, None, "", "each record must be a JSON object"))
                 continue
-            values, problems = _record_values(number, record, extra)
+            values, problems = _record_values(number, record, extra, lsoa)
             if problems:
                 errors.extend(problems)
                 continue
@@ -79,11 +90,21 @@ class RawTable:
             row_numbers=np.array(numbers, dtype=np.int64),
             extra_columns=list(extra),
             errors=errors,
+            lsoa=lsoa,
         )
 
 
-def read_ptl_csv(source: bytes | IO[bytes], *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> RawTable:
-    """Read a PTL CSV (UTF-8, optional BOM); header is row 1, the first data row is row 2."""
+def read_ptl_csv(
+    source: bytes | IO[bytes],
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    lsoa_vintage: str | None = None,
+) -> RawTable:
+    """Read a PTL CSV (UTF-8, optional BOM); header is row 1, the first data row is row 2.
+
+    ``lsoa_vintage`` (``"2011"`` or ``"2021"``) is the LSOA census of the IMD edition in use:
+    a header with both ``derLSOA`` and ``derLSOA2021`` is read from the matching one.
+    """
     stream: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
     if not stream.seekable():
         stream = io.BytesIO(stream.read())
@@ -94,7 +115,7 @@ def read_ptl_csv(source: bytes | IO[bytes], *, chunk_rows: int = DEFAULT_CHUNK_R
         return _failed(RowError(1, None, "", "the file is UTF-16: save it as 'CSV UTF-8'"))
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        return _read(csv.reader(text), chunk_rows)
+        return _read(csv.reader(text), chunk_rows, LsoaSource(expected=lsoa_vintage))
     finally:
         text.detach()  # the caller owns the stream
 
@@ -103,7 +124,7 @@ def _failed(error: RowError) -> RawTable:
     return RawTable(columns={}, row_numbers=np.zeros(0, dtype=np.int64), errors=[error])
 
 
-def _read(reader: Iterable[list[str]], chunk_rows: int) -> RawTable:
+def _read(reader: Iterable[list[str]], chunk_rows: int, lsoa: LsoaSource) -> RawTable:
     rows_iter = iter(reader)
     try:
         header = next(rows_iter, None)
@@ -113,7 +134,7 @@ def _read(reader: Iterable[list[str]], chunk_rows: int) -> RawTable:
         return _failed(RowError(1, None, "", "the file is empty: expected a header row"))
     if not any(cell.strip() for cell in header):
         return _failed(RowError(1, None, "", "the header row (row 1) is blank"))
-    positions, extras, errors = _map_header(header)
+    positions, extras, errors = _map_header(header, lsoa)
     chunks: dict[str, list[StrArray]] = {name: [] for name in positions}
     numbers: list[npt.NDArray[np.int64]] = []
     blank_rows: list[int] = []
@@ -154,25 +175,39 @@ def _read(reader: Iterable[list[str]], chunk_rows: int) -> RawTable:
         extra_columns=extras,
         errors=errors,
         blank_rows=sorted(blank_rows),
+        lsoa=lsoa,
     )
 
 
-def _map_header(header: list[str]) -> tuple[dict[str, int], list[str], list[RowError]]:
+def _map_header(
+    header: list[str], lsoa: LsoaSource
+) -> tuple[dict[str, int], list[str], list[RowError]]:
     """Canonical column -> position; unknown names; missing or repeated columns as errors."""
     positions: dict[str, int] = {}
-    names: dict[str, list[str]] = {}
+    given: dict[str, list[int]] = {}
     extras: list[str] = []
     for index, name in enumerate(header):
         canonical = canonical_column(name)
         if canonical is None:
             extras.append(shorten(decode(name.strip())) or "(blank)")
             continue
-        names.setdefault(canonical, []).append(shorten(decode(name.strip())))
+        given.setdefault(canonical, []).append(index)
         positions.setdefault(canonical, index)
+    lsoa_at = given.get("lsoa_code", [])
+    if len(lsoa_at) > 1 and (chosen := lsoa.pick([header[i] for i in lsoa_at])) is not None:
+        given["lsoa_code"] = [lsoa_at[chosen]]
+        positions["lsoa_code"] = lsoa_at[chosen]
+    if "lsoa_code" in positions:
+        lsoa.note_read(header[positions["lsoa_code"]])
     errors = [
-        RowError(1, column, ", ".join(given), f"column {column} is given more than once")
-        for column, given in names.items()
-        if len(given) > 1
+        RowError(
+            1,
+            column,
+            ", ".join(shorten(decode(header[i].strip())) for i in at),
+            f"column {column} is given more than once",
+        )
+        for column, at in given.items()
+        if len(at) > 1
     ]
     hint = ""
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
@@ -250,7 +285,7 @@ def _concatenate(parts: list[StrArray]) -> StrArray:
 
 
 def _record_values(
-    number: int, record: Mapping[object, object], extra: dict[str, None]
+    number: int, record: Mapping[object, object], extra: dict[str, None], lsoa: LsoaSource
 ) -> tuple[dict[str, str], list[RowError]]:
     """One JSON record's cells by canonical column, or the reasons it cannot be used."""
     values: dict[str, str] = {}
@@ -263,10 +298,16 @@ def _record_values(
             extra.setdefault(shorten(decode(name.strip())) or "(blank)", None)
             continue
         if canonical in given:
-            message = f"{canonical} is given more than once ({given[canonical]}, {decode(name)})"
-            problems.append(RowError(number, canonical, "", message))
-            continue
-        given[canonical] = decode(name)
+            chosen = lsoa.pick([given[canonical], name]) if canonical == "lsoa_code" else None
+            if chosen is None:
+                message = (
+                    f"{canonical} is given more than once ({decode(given[canonical])}, "
+                    f"{decode(name)})"
+                )
+                problems.append(RowError(number, canonical, "", message))
+            if chosen != 1:
+                continue
+        given[canonical] = name
         text = _json_cell(raw)
         if canonical == "nhs_number" and raw is not None and not isinstance(raw, str):
             shown = shorten(mask_nhs_number(decode(text)))
@@ -277,6 +318,8 @@ def _record_values(
             shown = "" if canonical == "nhs_number" else shorten(decode(text))
             problems.append(RowError(number, canonical, shown, message))
         values[canonical] = text
+    if "lsoa_code" in given:
+        lsoa.note_read(given["lsoa_code"])
     return values, problems
 
 

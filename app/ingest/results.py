@@ -38,6 +38,8 @@ class WarningCode(StrEnum):
     """Things an upload did that are accepted but worth a look (see docs/ptl-format.md)."""
 
     EXTRA_COLUMNS_IGNORED = "extra_columns_ignored"
+    LSOA_COLUMN_IGNORED = "lsoa_column_ignored"
+    LSOA_VINTAGE_MISMATCH = "lsoa_vintage_mismatch"
     BLANK_ROWS_SKIPPED = "blank_rows_skipped"
     ETHNICITY_NOT_STATED = "ethnicity_not_stated"
     ETHNICITY_NOT_KNOWN = "ethnicity_not_known"

@@ -99,6 +99,7 @@ def validate_table(
     imd_columns, imd_warnings = _resolve_imd(text["lsoa_code"], supplied_decile, imd, table)
     warnings = [
         *_table_warnings(table),
+        *_lsoa_column_warnings(table, imd),
         *_ethnicity_warnings(text["ethnic_category"], ethnicity_blank, table),
         *imd_warnings,
         *_other_warnings(text, when, today, stale_priority_days, table),
@@ -224,6 +225,36 @@ def _table_warnings(table: RawTable) -> list[ValidationWarning]:
                 f"{len(table.blank_rows):,} empty rows were skipped",
                 len(table.blank_rows),
                 table.blank_rows[:WARNING_EXAMPLE_ROWS],
+            )
+        )
+    return warnings
+
+
+def _lsoa_column_warnings(table: RawTable, imd: ImdLookup | None) -> list[ValidationWarning]:
+    """Census-bound LSOA columns ignored, or read although the IMD edition uses the other."""
+    lsoa = table.lsoa
+    edition = f"the {imd.edition} IMD lookup" if imd is not None else "the IMD lookup"
+    warnings: list[ValidationWarning] = []
+    if lsoa.ignored:
+        ignored = ", ".join(f"{name} ({vintage} LSOAs)" for name, vintage in lsoa.ignored.items())
+        read = ", ".join(lsoa.read_from) or "the other LSOA column"
+        warnings.append(
+            ValidationWarning(
+                WarningCode.LSOA_COLUMN_IGNORED,
+                f"{ignored} ignored: {edition} uses {lsoa.expected} LSOAs, read from {read}",
+                len(lsoa.ignored),
+                [1],
+            )
+        )
+    for name, vintage in lsoa.mismatched.items():
+        warnings.append(
+            ValidationWarning(
+                WarningCode.LSOA_VINTAGE_MISMATCH,
+                f"lsoa_code was read from {name} ({vintage} LSOAs) but {edition} uses "
+                f"{lsoa.expected} LSOAs: LSOAs that changed between the two censuses are not "
+                "found, so those entries have IMD unknown unless a decile is supplied",
+                1,
+                [1],
             )
         )
     return warnings

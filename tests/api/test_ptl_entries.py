@@ -213,3 +213,25 @@ def test_other_routes_keep_their_422_shape_with_nhs_numbers_masked():
     text = response.body.decode()
     assert FULL not in text
     assert '"999*****18"' in text and '"ten"' in text
+
+
+def test_wlmds_file_with_both_lsoa_columns_reads_the_one_of_the_imd_edition(client, auth):
+    rows = list(csv.DictReader(io.StringIO(demo_csv(10).decode())))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    names = [name for name in rows[0] if name != "lsoa_code"]
+    writer.writerow([*names, "derLSOA2021", "derLSOA"])
+    for row in rows:
+        writer.writerow([*(row[name] for name in names), "E01035624", row["lsoa_code"]])
+    response = client.post(
+        "/api/v1/ptl/uploads",
+        files={"file": ("wlmds.csv", out.getvalue().encode(), "text/csv")},
+        headers=auth("scheduler"),
+    )
+    assert response.status_code == 201, response.text
+    codes = {w["code"]: w for w in response.json()["warnings"]}
+    assert "derLSOA2021 (2021 LSOAs) ignored" in codes["lsoa_column_ignored"]["message"]
+    assert "lsoa_vintage_mismatch" not in codes
+    items = client.get(ENTRIES, headers=auth("scheduler")).json()["items"]
+    by_pathway = {row["pathway_id"]: row["lsoa_code"] or "" for row in rows}
+    assert {i["pathway_id"]: i["lsoa_code"] or "" for i in items} == by_pathway

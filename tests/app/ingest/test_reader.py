@@ -182,7 +182,7 @@ class TestFromRecords:
     def test_aliases_json_types_and_missing_keys(self) -> None:
         record: dict[str, object] = {
             "PATIENT_PATHWAY_IDENTIFIER": "A1",
-            "NHS_NUMBER": 9990000018,
+            "NHS_NUMBER": "9990000018",
             "imd_decile": 3,
             "inclusion_groups": ["homeless", "carer"],
             "sex": None,
@@ -196,6 +196,18 @@ class TestFromRecords:
         assert table.columns["sex"].tolist() == [b""]
         assert table.columns["priority_code"].tolist() == [b""]  # absent key: empty value
         assert table.extra_columns == ["Comment"]
+
+    def test_an_nhs_number_sent_as_a_number_is_a_masked_row_error(self) -> None:
+        table = RawTable.from_records([{"NHS_NUMBER": 9990000018, "pathway_id": "A"}])
+        assert len(table) == 0
+        assert table.errors == [
+            RowError(
+                1,
+                "nhs_number",
+                "999*****18",
+                "NHS number must be sent as a JSON string (a number loses leading zeros)",
+            )
+        ]
 
     def test_bad_records_are_row_errors(self) -> None:
         table = RawTable.from_records(
