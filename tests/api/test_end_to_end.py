@@ -166,9 +166,17 @@ def test_the_whole_story_over_http(client, auth, engine):
         assert fmean(moves) == pytest.approx(group["mean_rank_change"], abs=1e-3)
 
     # 4. An override with reason and expiry, reranked at once, shows in the list.
-    target = max(
-        (i for i in second if i["specialty"] == SPECIALTY and not i["protected"] and i["rank"] > 1),
-        key=lambda i: i["rank"],
+    # Pinned ahead: an entry with another of its priority before it in its list must move up.
+    band_starts = {}
+    for item in second:
+        band_starts.setdefault(
+            (item["specialty"], item["pathway_stage"], item["priority_code"]), item
+        )
+    target = next(
+        i
+        for i in reversed(second)
+        if i["specialty"] == SPECIALTY
+        and band_starts[(i["specialty"], i["pathway_stage"], i["priority_code"])] is not i
     )
     expires = (datetime.now(UTC) + timedelta(days=14)).isoformat()
     override = client.post(
@@ -185,6 +193,13 @@ def test_the_whole_story_over_http(client, auth, engine):
     assert row["override"]["reason"] == "Pain uncontrolled at review"
     assert datetime.fromisoformat(row["override"]["expires_at"]) == datetime.fromisoformat(expires)
     assert row["rank"] < target["rank"]
+    why = client.get(
+        f"/api/v1/ptl/entries/{target['pathway_id']}/rationale",
+        params={"provider": "RZZ"},
+        headers=clinician,
+    ).json()
+    assert why["override"]["kind"] == "pin_ahead" and why["override"]["status"] == "applied"
+    assert why["rank"] == row["rank"] and "clinical override" in why["sentence"]
 
     # 5. An auditor asks why one entry stood where it stood, before and after publication.
     deprived = next(
@@ -223,7 +238,9 @@ def test_the_whole_story_over_http(client, auth, engine):
     assert after["components"]["deprivation"] > before["components"]["deprivation"]
 
     # 6. The audit trail: filtered by kind and pathway, verified, then tampered with.
-    reads = _audit(client, auth, kind="rationale.accessed", pathway=deprived["pathway_id"])
+    reads = _audit(
+        client, auth, kind="rationale.accessed", pathway=deprived["pathway_id"], actor="audit.team"
+    )
     assert [(e["actor"], e["details"]["run_id"]) for e in reads] == [
         ("audit.team", new_run["id"]),
         ("audit.team", upload_run),
