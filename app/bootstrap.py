@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import Engine, select
 
 from app.database import session_scope
@@ -14,11 +16,20 @@ from models import ImdEdition
 DEFAULT_IMD_EDITION = "iod2019"
 
 
-def prepare_database(engine: Engine, *, load_default_imd: bool, show_progress: bool) -> str:
-    """Idempotently migrate ``engine``'s database and load reference data; returns a summary."""
+def prepare_database(
+    engine: Engine,
+    *,
+    load_default_imd: bool,
+    show_progress: bool,
+    reference_data_dir: Path | None = None,
+) -> str:
+    """Idempotently migrate ``engine``'s database and load reference data; returns a summary.
+
+    ``reference_data_dir`` holds a trust's own lists (``EQUIWAIT_REFERENCE_DATA_DIR``).
+    """
     upgrade_to_head(engine)
     with session_scope(engine) as session:
-        counts = sync_reference_data(session)
+        counts = sync_reference_data(session, reference_data_dir)
         lines = [f"reference table {name}: {count} rows" for name, count in counts.items()]
         if load_default_imd:
             loaded = session.scalar(

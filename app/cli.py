@@ -46,11 +46,19 @@ def migrate(
     """Apply database migrations, load reference lists and (once) the default IMD lookup."""
     from app.bootstrap import prepare_database
     from app.database import build_engine
+    from app.ingest.reference import ReferenceDataError
 
     settings = _settings()
     engine = build_engine(settings.database_url)
     try:
-        report = prepare_database(engine, load_default_imd=not skip_imd, show_progress=True)
+        report = prepare_database(
+            engine,
+            load_default_imd=not skip_imd,
+            show_progress=True,
+            reference_data_dir=settings.reference_data_dir,
+        )
+    except ReferenceDataError as exc:
+        raise _fail(str(exc)) from exc
     except SQLAlchemyError as exc:
         raise _fail(f"database error: {exc.__class__.__name__}: {exc}") from exc
     finally:

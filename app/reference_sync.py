@@ -1,55 +1,89 @@
-"""Load the reference lists in ``app/reference_data/*.csv`` into their tables (idempotent)."""
+"""Load the reference lists into their tables (idempotent), never dropping a code in use.
+
+The lists are the packaged ``app/reference_data/*.csv``, replaced or extended by a trust's
+own files in ``EQUIWAIT_REFERENCE_DATA_DIR`` (see :mod:`app.reference_data.lists`).
+"""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.reference_data import REFERENCE_DIR
-from models import ClinicalArea, EthnicCategory, InclusionGroup, PriorityCode, TreatmentFunction
-from models.base import Base
+from app.ingest.reference import ReferenceDataError
+from app.reference_data.lists import LoadedList, read_reference_lists
+from models import PtlEntry, RuleSetVersion
 
-
-def _as_bool(value: str) -> bool:
-    return value.strip().lower() in {"true", "1", "yes"}
-
-
-def _as_optional_int(value: str) -> int | None:
-    return int(value) if value.strip() else None
-
-
-#: table class → (file name, converters for non-text columns)
-REFERENCE_TABLES: dict[type[Base], tuple[str, dict[str, Any]]] = {
-    TreatmentFunction: ("treatment_functions.csv", {}),
-    EthnicCategory: ("ethnic_categories.csv", {"is_known": _as_bool}),
-    PriorityCode: (
-        "priority_codes.csv",
-        {"target_days": _as_optional_int, "sort_order": int, "parked": _as_bool},
-    ),
-    InclusionGroup: ("inclusion_groups.csv", {}),
-    ClinicalArea: ("clinical_areas.csv", {}),
+#: Table name → the PTL entry column holding its codes, and whether it holds ";" lists.
+_USED_BY: dict[str, tuple[InstrumentedAttribute[str], bool]] = {
+    "treatment_functions": (PtlEntry.treatment_function_code, False),
+    "ethnic_categories": (PtlEntry.ethnic_category, False),
+    "priority_codes": (PtlEntry.priority_code, False),
+    "inclusion_groups": (PtlEntry.inclusion_groups, True),
+    "clinical_areas": (PtlEntry.clinical_areas, True),
 }
 
 
-def read_reference_file(name: str, directory: Path = REFERENCE_DIR) -> list[dict[str, str]]:
-    """Rows of one reference CSV as dicts of trimmed strings."""
-    with (directory / name).open(newline="", encoding="utf-8") as handle:
-        return [{k.strip(): v.strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+def sync_reference_data(session: Session, local_dir: Path | None = None) -> dict[str, int]:
+    """Make each reference table hold exactly its list; returns row counts per table.
 
-
-def sync_reference_data(session: Session, directory: Path = REFERENCE_DIR) -> dict[str, int]:
-    """Make each reference table hold exactly its CSV's rows; returns row counts per table."""
+    Raises ReferenceDataError, having changed nothing, when a file is invalid or a code that
+    stored PTL entries (or rule sets) use would be dropped.
+    """
+    lists = read_reference_lists(local_dir)
+    refusals = [message for loaded in lists for message in _dropped_in_use(session, loaded)]
+    if refusals:
+        hint = (
+            "keep these codes in the lists"
+            + (f" in {local_dir}" if local_dir else " (set EQUIWAIT_REFERENCE_DATA_DIR)")
+            + "; nothing was changed"
+        )
+        raise ReferenceDataError("\n  ".join(["reference data not loaded:", *refusals, hint]))
     counts: dict[str, int] = {}
-    for table, (file_name, converters) in REFERENCE_TABLES.items():
-        rows = read_reference_file(file_name, directory)
-        session.execute(delete(table))
-        for row in rows:
-            values = {k: converters.get(k, str)(v) for k, v in row.items()}
-            session.add(table(**values))
+    for loaded in lists:
+        table = loaded.spec.table
+        code_column = table.__table__.c.code
+        stored = set(session.scalars(select(code_column)))
+        dropped = stored - set(loaded.rows)
+        if dropped:
+            session.execute(delete(table).where(code_column.in_(sorted(dropped))))
+        for row in loaded.rows.values():
+            session.merge(table(**row))
         session.flush()
-        counts[table.__tablename__] = len(rows)
+        counts[table.__tablename__] = len(loaded.rows)
     return counts
+
+
+def _dropped_in_use(session: Session, loaded: LoadedList) -> list[str]:
+    """Why codes this list would drop must stay: how many entries (or rule sets) use each."""
+    spec = loaded.spec
+    table_name = spec.table.__tablename__
+    code_column = spec.table.__table__.c.code
+    dropped = sorted(set(session.scalars(select(code_column))) - set(loaded.rows))
+    messages: list[str] = []
+    column, is_list = _USED_BY[table_name]
+    for code in dropped:
+        used: ColumnElement[bool] = (
+            (literal(";") + column + literal(";")).contains(f";{code};", autoescape=True)
+            if is_list
+            else column == code
+        )
+        entries = session.scalar(select(func.count()).select_from(PtlEntry).where(used)) or 0
+        rules = 0
+        if table_name == "treatment_functions":
+            rules = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(RuleSetVersion)
+                    .where(RuleSetVersion.specialty == code)
+                )
+                or 0
+            )
+        if entries or rules:
+            users = [f"{entries:,} stored PTL entries"] if entries else []
+            users += [f"{rules:,} rule set versions"] if rules else []
+            messages.append(
+                f"{spec.what} {code!r} ({spec.file_name}) is used by {' and '.join(users)}"
+            )
+    return messages

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -49,7 +49,19 @@ class Settings(BaseSettings):
         description="IMD edition used to look deciles up from LSOA codes (iod2019: 2011 LSOAs; "
         "iod2025: 2021 LSOAs, once loaded with `equiwait load-imd`).",
     )
+    reference_data_dir: Path | None = Field(
+        default=None,
+        description="Folder of a trust's reference lists: `<list>.csv` replaces the packaged "
+        "list, `<list>.extra.csv` adds to it (loaded by `equiwait migrate`).",
+    )
     development_secret_file: Path = Path("var/secret_key")
+
+    @field_validator("reference_data_dir")
+    @classmethod
+    def _existing_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"EQUIWAIT_REFERENCE_DATA_DIR is not a folder: {value}")
+        return value
 
     @model_validator(mode="after")
     def _require_secret_in_production(self) -> Settings:

@@ -30,7 +30,13 @@ def main() -> None:
     os.environ.setdefault("EQUIWAIT_DATABASE_URL", "sqlite:///var/equiwait.db")
     settings = get_settings()
     engine = build_engine(settings.database_url)
-    print(prepare_database(engine, load_default_imd=True, show_progress=True), file=sys.stderr)
+    report = prepare_database(
+        engine,
+        load_default_imd=True,
+        show_progress=True,
+        reference_data_dir=settings.reference_data_dir,
+    )
+    print(report, file=sys.stderr)
     census = date.today()
     if not DEMO_FILE.exists():
         DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)

@@ -102,3 +102,21 @@ def test_development_token_is_accepted_by_the_development_server(
         get_settings.cache_clear()
     assert response.status_code == 200, response.text
     assert forged.status_code == 401
+
+
+def test_migrate_loads_a_trusts_reference_lists_or_fails_clearly(env, monkeypatch):
+    folder = Path(env) / "reference"
+    folder.mkdir()
+    (folder / "clinical_areas.extra.csv").write_text(
+        "code,name,population\noral_cancer,Oral cancer (local),adult\n"
+    )
+    monkeypatch.setenv("EQUIWAIT_REFERENCE_DATA_DIR", str(folder))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    migrated = runner.invoke(cli, ["migrate", "--skip-imd"])
+    assert migrated.exit_code == 0, migrated.stderr
+    assert "reference table clinical_areas: 13 rows" in migrated.stderr
+    (folder / "clinical_areas.extra.csv").write_text("code,name\noral_cancer,Oral cancer\n")
+    refused = runner.invoke(cli, ["migrate", "--skip-imd"])
+    assert refused.exit_code == 1
+    assert "clinical_areas.extra.csv: missing column(s) population" in refused.stderr

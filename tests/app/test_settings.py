@@ -31,3 +31,10 @@ def test_settings_read_the_equiwait_prefix(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.database_url == "sqlite:///elsewhere.db"
     assert settings.secret == "s" * 40
+
+
+def test_reference_data_dir_must_be_an_existing_folder(tmp_path):
+    settings = Settings(environment="test", reference_data_dir=tmp_path, _env_file=None)
+    assert settings.reference_data_dir == tmp_path
+    with pytest.raises(ValidationError, match="EQUIWAIT_REFERENCE_DATA_DIR is not a folder"):
+        Settings(environment="test", reference_data_dir=tmp_path / "missing", _env_file=None)
