@@ -96,6 +96,7 @@ def run_ranking(
         run.id, result, loaded, rule_versions=versions, override_ids=override_ids
     )
     insert_results(session, columns, len(loaded))
+    del columns, result, loaded, overrides  # stored: free them before the weekly snapshot
     run.completed_at = utcnow()
     session.flush()
     record_event(
