@@ -1,6 +1,9 @@
 """Ingest benchmark: a 1,000,000-row PTL CSV in replace mode on SQLite and PostgreSQL.
 
-Each database runs in its own process so its peak memory (max RSS) is measured alone.
+It times what an upload does, in the API's order: the ingest itself up to and including its
+commit (the target: < 60 s, < 2 GiB), then the ranking run that follows it. Peak memory (max
+RSS) is read after the ingest and again after the run, so the second figure covers the whole
+upload. Each database runs in its own process so its peak is measured alone.
 Usage: ``python -m bench.ingest_benchmark [--rows N]``; PostgreSQL is measured when
 ``EQUIWAIT_TEST_POSTGRES_URL`` points at a server (``bash scripts/postgres.sh`` starts one).
 """
@@ -22,29 +25,51 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from models import UploadBatch
+
+
+def _peak_mib() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
 
 def _measure(url: str, csv_path: Path) -> dict[str, float | int | str]:
-    """Migrate a fresh database at ``url`` and ingest ``csv_path`` once, timed."""
+    """Migrate a fresh database at ``url``, ingest ``csv_path`` once and rank it, timed."""
     from app.bootstrap import prepare_database
     from app.database import build_engine, session_scope
-    from app.ingestion import IngestRequest, ingest_csv
+    from app.ingestion import IngestRequest, ingest_csv, rank_upload
 
     engine = build_engine(url)
     prepare_database(engine, load_default_imd=True, show_progress=False)
     request = IngestRequest(actor="bench", mode="replace", filename=csv_path.name)
+    today = date.today()
     started = time.perf_counter()
     with session_scope(engine) as session, csv_path.open("rb") as handle:
-        outcome = ingest_csv(session, handle, request, today=date.today())
-    elapsed = time.perf_counter() - started
+        outcome = ingest_csv(session, handle, request, today=today)
+    ingest_seconds = time.perf_counter() - started  # session_scope has committed
     if outcome.batch.outcome != "succeeded":
         raise SystemExit(f"benchmark file rejected: {outcome.errors[:3]}")
+    ingest_peak = _peak_mib()
+    batch_id = outcome.batch.id
+    del outcome
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        batch = session.get_one(UploadBatch, batch_id)
+        attempts = rank_upload(
+            session, batch, actor="bench", imd_edition=request.imd_edition, today=today
+        )
+        rows = batch.inserted
+    ranking_seconds = time.perf_counter() - started
+    failed = [attempt.error for attempt in attempts if attempt.error]
+    if failed:
+        raise SystemExit(f"ranking after the upload failed: {failed}")
     engine.dispose()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "database": engine.dialect.name,
-        "rows": outcome.batch.inserted,
-        "seconds": round(elapsed, 2),
-        "peak_rss_mib": round(peak_mib),
+        "rows": rows,
+        "ingest_seconds": round(ingest_seconds, 2),
+        "ingest_peak_rss_mib": ingest_peak,
+        "ranking_seconds": round(ranking_seconds, 2),
+        "upload_peak_rss_mib": _peak_mib(),
     }
 
 
@@ -74,7 +99,8 @@ def main() -> None:
         size_mib = csv_path.stat().st_size / 2**20
         print(
             f"{args.rows:,} rows, {size_mib:.0f} MiB CSV; {platform.machine()}, "
-            f"{os.cpu_count()} cores, Python {platform.python_version()}"
+            f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
+            f"{os.getloadavg()[0]:.2f}"
         )
         targets = [f"sqlite:///{workdir}/bench.db"]
         admin_url = os.environ.get("EQUIWAIT_TEST_POSTGRES_URL")
@@ -90,14 +116,16 @@ def main() -> None:
                 text=True,
             ).stdout
             result = json.loads(out.strip().splitlines()[-1])
-            verdict = (
-                "meets" if result["seconds"] < 60 and result["peak_rss_mib"] < 2048 else "MISSES"
-            )
+            meets = result["ingest_seconds"] < 60 and result["ingest_peak_rss_mib"] < 2048
             print(
-                f"{result['database']:<10} {result['rows']:>9,} rows in "
-                f"{result['seconds']:>6.1f} s, peak RSS {result['peak_rss_mib']:>5} MiB: "
-                f"{verdict} the target (< 60 s, < 2 GiB)"
+                f"{result['database']:<10} {result['rows']:>9,} rows: ingest (with commit) "
+                f"{result['ingest_seconds']:>6.1f} s, peak RSS {result['ingest_peak_rss_mib']:>5} "
+                f"MiB: {'meets' if meets else 'MISSES'} the target (< 60 s, < 2 GiB); "
+                f"then the ranking run {result['ranking_seconds']:>6.1f} s; whole upload "
+                f"{result['ingest_seconds'] + result['ranking_seconds']:>6.1f} s, peak RSS "
+                f"{result['upload_peak_rss_mib']:>5} MiB"
             )
+        print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
