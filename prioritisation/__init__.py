@@ -8,6 +8,7 @@ from prioritisation.bounds import (
     RuleBoundsError,
     RuleProblem,
     bounds_problems,
+    default_bounds_problems,
     validate_against_bounds,
 )
 from prioritisation.engine import as_census_day, rank_ptl
@@ -20,6 +21,7 @@ from prioritisation.rulebook import (
     load_default_rule_set,
     load_default_rules,
     review_warnings,
+    shipped_bounds_problems,
 )
 from prioritisation.rules import RuleSet
 from prioritisation.scoring import COMPONENTS, EQUITY_COMPONENTS
@@ -39,10 +41,12 @@ __all__ = [
     "as_census_day",
     "bounds_problems",
     "breach_day",
+    "default_bounds_problems",
     "load_default_rule_set",
     "load_default_rules",
     "rank_ptl",
     "review_warnings",
     "rtt_weeks",
+    "shipped_bounds_problems",
     "validate_against_bounds",
 ]

@@ -94,7 +94,43 @@ def bounds_problems(rule_set: RuleSet, default: RuleSet, prefix: str = "") -> li
         problems.append(RuleProblem(f"{p}bounds", "only the default document declares bounds"))
     if rule_set.vocabulary is not None:
         problems.append(RuleProblem(f"{p}vocabulary", "only the default document declares it"))
+    return problems + limit_problems(rule_set, default, b, prefix)
 
+
+def default_bounds_problems(
+    default: RuleSet, shipped: RuleSet, prefix: str = ""
+) -> list[RuleProblem]:
+    """Every way a replacement ``default`` breaks the bounds of the ``shipped`` default: its
+    numbers are held to the same limits as a specialty's, and the bounds it declares for the
+    specialties may be tighter than the shipped ones but never looser. Its vocabulary may add
+    codes; their uplifts are limited as codes the shipped default does not list."""
+    b = shipped.bounds
+    if b is None:
+        return [RuleProblem(f"{prefix}bounds", "the shipped default must declare bounds")]
+    problems = limit_problems(default, shipped, b, prefix)
+    if default.bounds is not None:
+        for name in (
+            "uplift_max_multiplier",
+            "unlisted_code_uplift_max_days",
+            "cap_max_multiplier",
+        ):
+            value, limit = getattr(default.bounds, name), getattr(b, name)
+            if value > limit:
+                problems.append(
+                    RuleProblem(
+                        f"{prefix}bounds.{name}", f"{value} is looser than the shipped {limit}"
+                    )
+                )
+    return problems
+
+
+def limit_problems(
+    rule_set: RuleSet, default: RuleSet, b: RuleBounds, prefix: str = ""
+) -> list[RuleProblem]:
+    """The numeric limits alone: priorities, targets, margins, scales, caps, every uplift and
+    the long-wait guardrails of ``rule_set`` against ``default``'s, under bounds ``b``."""
+    problems: list[RuleProblem] = []
+    p = prefix
     cp, dcp = rule_set.clinical_priority, default.clinical_priority
     codes = [r.code for r in cp.ranked]
     default_codes = [r.code for r in dcp.ranked]

@@ -6,16 +6,37 @@ set only means something next to the default that declares its bounds and vocabu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
 from pydantic import Field, model_validator
 
-from prioritisation.bounds import RuleProblem, bounds_problems, vocabulary_problems
+from prioritisation.bounds import (
+    RuleProblem,
+    bounds_problems,
+    default_bounds_problems,
+    limit_problems,
+    vocabulary_problems,
+)
 from prioritisation.rules import RuleSet, StrictDocument
 
 DEFAULT_RULES_RESOURCE = "default_rules.json"
+
+
+def shipped_bounds_problems(rule_set: RuleSet, prefix: str = "") -> list[RuleProblem]:
+    """How ``rule_set`` breaks the bounds of the shipped default document, whichever default
+    is in force: a replacement default is held to them like a specialty (and may only tighten
+    the declared bounds), and a specialty to them as well as to the default in force, so the
+    limits cannot be widened by publishing a new default."""
+    shipped = _shipped_default()
+    if rule_set.rule_set_id == "default":
+        found = default_bounds_problems(rule_set, shipped, prefix)
+    else:
+        assert shipped.bounds is not None
+        found = limit_problems(rule_set, shipped, shipped.bounds, prefix)
+    return [RuleProblem(p.path, f"{p.message} (bounds of the shipped default)") for p in found]
 
 
 class RuleBook(StrictDocument):
@@ -37,6 +58,9 @@ class RuleBook(StrictDocument):
             )
         else:
             problems += vocabulary_problems(self.default, self.default, "default.")
+        shipped = self.default == _shipped_default()
+        if not shipped:
+            problems += shipped_bounds_problems(self.default, "default.")
         for key, rule_set in self.specialties.items():
             prefix = f"specialties.{key}."
             if rule_set.rule_set_id != key:
@@ -44,7 +68,13 @@ class RuleBook(StrictDocument):
                     RuleProblem(f"{prefix}rule_set_id", f"{rule_set.rule_set_id!r} != key {key!r}")
                 )
             if self.default.bounds is not None and self.default.vocabulary is not None:
-                problems += bounds_problems(rule_set, self.default, prefix)
+                found = bounds_problems(rule_set, self.default, prefix)
+                seen = {p.path for p in found}
+                if not shipped:
+                    found += [
+                        p for p in shipped_bounds_problems(rule_set, prefix) if p.path not in seen
+                    ]
+                problems += found
         if problems:
             raise ValueError(
                 f"{len(problems)} rule problem(s): " + "; ".join(str(p) for p in problems)
@@ -69,6 +99,11 @@ def load_default_rule_set() -> RuleSet:
     """The default rule set shipped with the service (``prioritisation/default_rules.json``)."""
     text = resources.files("prioritisation").joinpath(DEFAULT_RULES_RESOURCE).read_text("utf-8")
     return RuleSet.model_validate_json(text)
+
+
+@functools.cache
+def _shipped_default() -> RuleSet:
+    return load_default_rule_set()
 
 
 def load_default_rules() -> RuleBook:

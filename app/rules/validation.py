@@ -2,7 +2,9 @@
 
 Why collect rather than stop at the first: a clinician fixes a rejected document in one pass.
 Three layers: the pydantic schema (types, ranges, cross-field checks), the default document's
-declared bounds and vocabulary, and fit with the other rule sets in force or scheduled.
+declared bounds and vocabulary, and fit with the other rule sets in force or scheduled. The
+shipped default's bounds hold throughout: a new default is checked against them like a
+specialty, and a specialty against them as well as against every default that will apply.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.rules.errors import RuleDocumentInvalid
 from app.rules.in_force import in_force_rows, shipped_default_document
 from models.rules import DEFAULT_SPECIALTY, PUBLISHED, RuleSetVersion
-from prioritisation import RuleProblem, RuleSet, bounds_problems
+from prioritisation import RuleProblem, RuleSet, bounds_problems, shipped_bounds_problems
 from prioritisation.bounds import vocabulary_problems
 
 # The core joins several "path: message" problems with "; " (messages may contain "; " too).
@@ -63,7 +65,8 @@ def parse_document(document: Mapping[str, Any], specialty: str) -> RuleSet:
 
 
 def default_problems(rule_set: RuleSet) -> list[RuleProblem]:
-    """What the default document must declare for itself (as the core's RuleBook checks)."""
+    """What the default document must declare for itself and how it breaks the shipped
+    default's bounds (as the core's RuleBook checks): a new default cannot widen them."""
     problems: list[RuleProblem] = []
     if rule_set.bounds is None:
         problems.append(RuleProblem("bounds", "the default document must declare it"))
@@ -71,7 +74,7 @@ def default_problems(rule_set: RuleSet) -> list[RuleProblem]:
         problems.append(RuleProblem("vocabulary", "the default document must declare it"))
     else:
         problems += vocabulary_problems(rule_set, rule_set)
-    return problems
+    return problems + shipped_bounds_problems(rule_set)
 
 
 def _applying_from(
@@ -117,6 +120,8 @@ def fit_problems(
         which = "the shipped default" if number == 0 else f"default version {number}"
         for problem in bounds_problems(rule_set, default):
             problems.append(RuleProblem(problem.path, f"{problem.message} (bounds of {which})"))
+    seen = {problem.path for problem in problems}
+    problems += [p for p in shipped_bounds_problems(rule_set) if p.path not in seen]
     return problems
 
 

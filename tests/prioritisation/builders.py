@@ -166,16 +166,30 @@ def random_specialty(
     """A rule set drawn anywhere inside the bounds of ``base`` (the shipped default unless
     given); ``code`` "default" gives a default document, bounds and vocabulary included.
     ``zero`` sets every equity uplift to 0, in the uplifts themselves or by zero scales."""
-    base = base or DEFAULT_RULES.default
+    shipped = DEFAULT_RULES.default
+    base = base or shipped
     zero_values = zero and draw(st.booleans())
     factor = st.just(0.0) if zero_values else st.floats(0, 1.5)
+
+    def uplift(value: float, shipped_value: float) -> float:
+        """Within 1.5× the base and 1.5× the shipped default (bounds never compound)."""
+        return min(_scaled(value, draw(factor)), _scaled(shipped_value, 1.5))
+
     deciles: dict[str, float] = {}
     previous = float("inf")
     for d in range(1, 11):
-        value = min(previous, _scaled(base.deprivation.decile_uplift_days[d], draw(factor)))
-        deciles[str(d)] = previous = value
-    inclusion = {c: _scaled(v, draw(factor)) for c, v in base.inclusion.uplift_days.items()}
-    areas = {c: _scaled(v, draw(factor)) for c, v in base.clinical_area.uplift_days.items()}
+        value = uplift(
+            base.deprivation.decile_uplift_days[d], shipped.deprivation.decile_uplift_days[d]
+        )
+        deciles[str(d)] = previous = min(previous, value)
+    inclusion = {
+        c: uplift(v, shipped.inclusion.uplift_days[c])
+        for c, v in base.inclusion.uplift_days.items()
+    }
+    areas = {
+        c: uplift(v, shipped.clinical_area.uplift_days[c])
+        for c, v in base.clinical_area.uplift_days.items()
+    }
     ranked = draw(random_priorities(base))
     if zero and not zero_values:
         ranked = [{**rule, "uplift_scale": 0.0} for rule in ranked]
@@ -191,7 +205,7 @@ def random_specialty(
         clinical_area={"uplift_days": areas, "enabled": draw(st.booleans())},
         core20={
             "enabled": draw(st.booleans()),
-            "uplift_days": _scaled(base.core20.uplift_days, draw(factor)),
+            "uplift_days": uplift(base.core20.uplift_days, shipped.core20.uplift_days),
         },
         guardrails={
             "long_wait_weeks": sorted({*base.guardrails.long_wait_weeks, *extra_weeks}),
@@ -200,8 +214,8 @@ def random_specialty(
         },
     )
     if code == "default":
-        shipped = default_document()
-        doc.update({key: shipped[key] for key in ("bounds", "vocabulary", "rationale")})
+        shipped_doc = default_document()
+        doc.update({key: shipped_doc[key] for key in ("bounds", "vocabulary", "rationale")})
     return doc
 
 

@@ -196,6 +196,63 @@ def test_rules_inside_the_bounds_are_accepted() -> None:
     assert rules.rule_set_for("999") is rules.default
 
 
+def _shipped_problems(default: dict[str, Any], *specialties: dict[str, Any]) -> set[str]:
+    with pytest.raises(ValidationError) as info:
+        book(*specialties, default=default)
+    listed = str(info.value).split("problem(s): ", 1)[1].split(" [type=")[0]
+    return {
+        problem.split(": ", 1)[0]
+        for problem in listed.split("; ")
+        if problem.endswith("(bounds of the shipped default)")
+    }
+
+
+def test_a_new_default_is_held_to_the_shipped_defaults_bounds() -> None:
+    doc = default_document()
+    doc["deprivation"]["decile_uplift_days"]["1"] = 3650.0
+    doc["clinical_priority"]["ranked"][4]["cap_days"] = 3650.0
+    doc["clinical_priority"]["ranked"][3]["target_days"] = 120  # longer than 90
+    doc["guardrails"]["long_wait_margin_days"] = 7
+    doc["inclusion"]["uplift_days"]["carer"] = 20.0  # unlisted by the shipped default: <= 14
+    doc["bounds"] = {**doc["bounds"], "uplift_max_multiplier": 3.0, "cap_max_multiplier": 2.0}
+    assert _shipped_problems(doc) == {
+        "default.deprivation.decile_uplift_days.1",
+        "default.clinical_priority.ranked.4.cap_days",
+        "default.clinical_priority.ranked.3.target_days",
+        "default.guardrails.long_wait_margin_days",
+        "default.inclusion.uplift_days.carer",
+        "default.bounds.uplift_max_multiplier",
+        "default.bounds.cap_max_multiplier",
+    }
+    with pytest.raises(ValidationError, match=r"3650\.0 days exceeds the bound of 31\.5"):
+        book(default=doc)
+
+
+def test_a_tighter_default_is_accepted_and_binds_the_specialties() -> None:
+    doc = default_document()
+    doc["version"] = "tight"
+    doc["deprivation"]["decile_uplift_days"]["1"] = 14.0
+    doc["clinical_priority"]["ranked"][4]["cap_days"] = 20.0
+    doc["bounds"] = {**doc["bounds"], "uplift_max_multiplier": 1.0}
+    assert book(default=doc).default.version == "tight"
+    over = specialty_document("110", deprivation={**default_document()["deprivation"]})
+    with pytest.raises(ValidationError, match=r"specialties\.110\.deprivation"):
+        book(over, default=doc)
+
+
+def test_bounds_do_not_compound_through_a_raised_default() -> None:
+    raised = default_document()
+    raised["deprivation"]["decile_uplift_days"]["1"] = 31.5  # 1.5 × 21: allowed
+    allowed = specialty_document("110")
+    allowed["deprivation"]["decile_uplift_days"]["1"] = 31.5
+    assert book(allowed, default=raised).specialties["110"]
+    compounded = specialty_document("110")
+    compounded["deprivation"]["decile_uplift_days"]["1"] = 47.25  # 1.5 × 31.5
+    assert _shipped_problems(raised, compounded) == {
+        "specialties.110.deprivation.decile_uplift_days.1"
+    }
+
+
 def test_specialty_key_must_match_its_rule_set_id() -> None:
     with pytest.raises(ValidationError, match="rule_set_id"):
         RuleBook.model_validate(

@@ -48,10 +48,11 @@ def test_a_draft_that_changes_nothing_moves_nobody():
 
 
 def test_losing_protection_and_moving_behind_an_unprotected_entry_is_reported():
-    # p: 340 days, inside the 35-day margin before 52 weeks (protected); x: 320 days + 21.
-    arrays = _arrays([("p", "P4", 340, 10, "white"), ("x", "P4", 320, 1, "asian")])
-    current = rank_ptl(arrays, RULES, CENSUS)
-    draft = rank_ptl(arrays, _default_with(guardrails__long_wait_margin_days=0), CENSUS)
+    # Now a 50-day margin before 52 weeks protects p (320 days); the draft's 35 days does not,
+    # and x (300 days + 21) overtakes it.
+    arrays = _arrays([("p", "P4", 320, 10, "white"), ("x", "P4", 300, 1, "asian")])
+    current = rank_ptl(arrays, _default_with(guardrails__long_wait_margin_days=50), CENSUS)
+    draft = rank_ptl(arrays, RULES, CENSUS)
     body = compare_rankings(current, draft, group_labels(arrays))
     assert current.rank.tolist() == [1, 2] and draft.rank.tolist() == [2, 1]
     assert body.guardrails.lost_protection == 1
@@ -60,17 +61,18 @@ def test_losing_protection_and_moving_behind_an_unprotected_entry_is_reported():
 
 
 def test_protected_entries_reordered_among_themselves_are_counted_apart():
-    # both protected (past 52 weeks); the draft's bigger decile-1 uplift reorders them.
-    arrays = _arrays([("p", "P4", 395, 10, "white"), ("q", "P4", 370, 1, "black")])
+    # Uplift never reorders protected entries, but a wider margin protects both p and q, and
+    # protected entries are ordered by wait: p loses the place its uplift gave it (320 + 21).
+    arrays = _arrays([("p", "P4", 320, 1, "black"), ("q", "P4", 325, 10, "white")])
     current = rank_ptl(arrays, RULES, CENSUS)
-    draft = rank_ptl(arrays, _default_with(deprivation__decile_uplift_days__1=31.0), CENSUS)
+    draft = rank_ptl(arrays, _default_with(guardrails__long_wait_margin_days=50), CENSUS)
     body = compare_rankings(current, draft, group_labels(arrays))
-    assert draft.rank.tolist() == [2, 1]
+    assert current.rank.tolist() == [1, 2] and draft.rank.tolist() == [2, 1]
     assert body.guardrails.protected_moved_back == 0
     assert body.guardrails.protected_moved_later_among_protected == 1
     black = next(g for g in body.by_ethnic_group if g.group == "black")
     assert (black.mean_rank_change, black.share_moved_earlier, black.percentile_change) == (
-        -1.0,
         1.0,
-        -50.0,
+        0.0,
+        50.0,
     )

@@ -61,3 +61,51 @@ def test_specialty_is_checked_against_every_default_that_will_apply(engine):
         assert (
             validate_document(session, "110", specialty_document("110"), NOW).rule_set_id == "110"
         )
+
+
+def _default_problems(engine, document):
+    with session_scope(engine) as session, pytest.raises(RuleDocumentInvalid) as caught:
+        validate_document(session, "default", document, NOW)
+    return {p.path: p.message for p in caught.value.problems}
+
+
+def test_a_default_cannot_widen_the_shipped_bounds(engine):
+    document = default_document(version="wide")
+    document["deprivation"]["decile_uplift_days"]["1"] = 3650.0
+    document["clinical_priority"]["ranked"][4]["cap_days"] = 3650.0
+    document["bounds"] = {**document["bounds"], "uplift_max_multiplier": 2.0}
+    problems = _default_problems(engine, document)
+    assert set(problems) == {
+        "deprivation.decile_uplift_days.1",
+        "clinical_priority.ranked.4.cap_days",
+        "bounds.uplift_max_multiplier",
+    }
+    assert problems["deprivation.decile_uplift_days.1"] == (
+        "3650.0 days exceeds the bound of 31.5 (1.5 × default 21.0) (bounds of the shipped default)"
+    )
+    assert problems["clinical_priority.ranked.4.cap_days"].startswith(
+        "3650.0 exceeds the bound of 31.0"
+    )
+    only_cap = default_document(version="cap")
+    only_cap["clinical_priority"]["ranked"][4]["cap_days"] = 3650.0
+    assert set(_default_problems(engine, only_cap)) == {"clinical_priority.ranked.4.cap_days"}
+
+
+def test_a_tighter_default_is_accepted(engine):
+    document = default_document(version="tight")
+    document["deprivation"]["decile_uplift_days"]["1"] = 14.0
+    with session_scope(engine) as session:
+        assert validate_document(session, "default", document, NOW).version == "tight"
+
+
+def test_a_specialty_is_held_to_the_shipped_bounds_under_a_raised_default(engine):
+    raised = default_document(version="raised")
+    raised["deprivation"]["decile_uplift_days"]["1"] = 31.5
+    with session_scope(engine) as session:
+        add_published(session, "default", raised, effective_from=NOW, published_at=NOW)
+        assert validate_document(session, "110", specialty_document("110", decile_1=31.5), NOW)
+        with pytest.raises(RuleDocumentInvalid) as caught:
+            validate_document(session, "110", specialty_document("110", decile_1=47.25), NOW)
+    [problem] = caught.value.problems
+    assert problem.path == "deprivation.decile_uplift_days.1"
+    assert problem.message.endswith("(bounds of the shipped default)")
