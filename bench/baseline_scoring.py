@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from prioritisation.codes import ETHNIC_CATEGORIES, ETHNIC_GROUPS
 from prioritisation.inputs import Overrides, PtlArrays
 from prioritisation.rulebook import RuleBook
 from prioritisation.rules import FlagFactorRules, RuleSet
@@ -112,6 +113,10 @@ def score_rows(
         eth = rule_set.ethnicity
         category, group = str(arrays.ethnic_category[i]), str(arrays.ethnic_group[i])
         neutral = category in ("Z", "99", "") or group in ("not_stated", "not_known", "")
+        if eth.enabled and category not in (*ETHNIC_CATEGORIES, "Z", "99", ""):
+            raise ValueError(f"unknown ethnic category {category!r}")
+        if eth.enabled and group not in (*ETHNIC_GROUPS, "not_stated", "not_known", ""):
+            raise ValueError(f"unknown ethnic group {group!r}")
         if not eth.enabled or neutral:
             raw["ethnicity"] = 0
         elif category in eth.category_uplift_days:

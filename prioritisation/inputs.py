@@ -38,10 +38,17 @@ def _as_deciles(values: ArrayLike, n: int, name: str) -> Int8Array:
     array = np.asarray(values)
     if array.ndim != 1 or len(array) != n:
         raise ValueError(f"{name}: expected {n} values, got shape {array.shape}")
-    if array.dtype.kind == "f":
-        array = np.nan_to_num(array, nan=0.0)
     if array.dtype.kind not in "iuf" and array.size:
         raise ValueError(f"{name}: expected integers 0..10 (0 = unknown), got {array.dtype}")
+    if array.dtype.kind == "f":
+        array = np.where(np.isnan(array), 0.0, array)  # NaN (a blank cell) is unknown
+        fractional = np.isfinite(array) & (array != np.floor(array))
+        if fractional.any():
+            examples = sorted(set(array[fractional].tolist()))[:5]
+            raise ValueError(
+                f"{name}: deciles must be whole numbers 1..10 (0 or NaN = unknown); "
+                f"{int(fractional.sum())} value(s) are not, e.g. {examples}"
+            )
     if array.size and (array.min() < 0 or array.max() > 10):
         raise ValueError(f"{name}: deciles must be 1..10, or 0 for unknown")
     return array.astype(np.int8)

@@ -13,7 +13,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from prioritisation.codes import (
     ETHNIC_CATEGORIES,
@@ -153,6 +153,26 @@ class DeprivationRules(StrictDocument):
     ] = "overall"
     decile_uplift_days: dict[int, Days]
     unknown_uplift_days: Days = 0.0
+
+    @field_validator("decile_uplift_days", mode="before")
+    @classmethod
+    def _canonical_keys(cls, value: object) -> object:
+        """Keys are written "1".."10" (or ints): "01" or " 1" would silently collapse onto "1"."""
+        if not isinstance(value, dict):
+            return value
+        bad = [
+            key
+            for key in value
+            if isinstance(key, bool)
+            or not isinstance(key, int | str)
+            or (isinstance(key, str) and not re.fullmatch(r"0|[1-9][0-9]*", key))
+        ]
+        if bad:
+            raise ValueError(
+                f'decile keys {bad} are not written as plain whole numbers "1".."10" '
+                "(no leading zeros, signs, spaces or decimals), so they could collide"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> DeprivationRules:

@@ -18,7 +18,13 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from prioritisation.codes import CORE20_DECILES
+from prioritisation.codes import (
+    CORE20_DECILES,
+    ETHNIC_CATEGORIES,
+    ETHNIC_GROUPS,
+    NEUTRAL_ETHNIC_CATEGORIES,
+    NEUTRAL_ETHNIC_GROUPS,
+)
 from prioritisation.factorise import factorise
 from prioritisation.inputs import FlagMatrix, Int8Array, StrArray
 from prioritisation.tables import FlagTables, RuleTables, ethnicity_table
@@ -119,6 +125,22 @@ def _deprivation_raw(
     return raw
 
 
+def _check_ethnicity_codes(categories: list[str], groups: list[str]) -> None:
+    """An unknown category or group is an error, never a silent uplift (or a silent 0)."""
+    unknown = {
+        "ethnic_category": sorted(
+            set(categories) - set(ETHNIC_CATEGORIES) - NEUTRAL_ETHNIC_CATEGORIES
+        ),
+        "ethnic_group": sorted(set(groups) - set(ETHNIC_GROUPS) - NEUTRAL_ETHNIC_GROUPS),
+    }
+    found = [f"{name} {codes}" for name, codes in unknown.items() if codes]
+    if found:
+        raise ValueError(
+            f"unknown {' and '.join(found)} on entries whose rule set uses ethnicity; "
+            "map them to NHS Data Dictionary codes (or Z/99) before ranking"
+        )
+
+
 def _ethnicity_raw(
     index: RuleIndex, tables: RuleTables, category: StrArray, group: StrArray
 ) -> IntArray:
@@ -130,6 +152,7 @@ def _ethnicity_raw(
     rows = np.flatnonzero(enabled[index.rows])
     category_codes, categories = factorise(category[rows])
     group_codes, groups = factorise(group[rows])
+    _check_ethnicity_codes(categories.tolist(), groups.tolist())
     table = ethnicity_table(tables.rule_sets, categories.tolist(), groups.tolist())
     raw[rows] = table[index.rows[rows], category_codes, group_codes]
     return raw

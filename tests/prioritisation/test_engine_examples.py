@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from bench.baseline_scoring import score_rows
 from prioritisation import COMPONENTS, load_default_rules, rank_ptl, rtt_weeks
 from prioritisation.ordering import SortKeys, sort_order
 from tests.prioritisation.builders import CENSUS, ETHNICITY_ON, book, entry, ptl, specialty_document
@@ -90,6 +91,24 @@ def test_missing_data_is_neutral() -> None:
     for name in ("deprivation", "ethnicity", "core20", "inclusion", "clinical_area"):
         assert not result.component_centidays[name].any(), name
     assert (result.score_centidays == 10_000).all()
+
+
+def test_unknown_ethnic_codes_are_refused_where_ethnicity_counts() -> None:
+    rules = book(specialty_document("130", ethnicity=ETHNICITY_ON))
+    for category, group in [("X", "black"), ("K", "purple"), ("X", "not_stated")]:
+        rows = [
+            entry(pathway_id="a", treatment_function_code="130", ethnic_category="M",
+                  ethnic_group="black"),
+            entry(pathway_id="b", treatment_function_code="130", ethnic_category=category,
+                  ethnic_group=group),
+        ]  # fmt: skip
+        with pytest.raises(ValueError, match="unknown ethnic_"):
+            rank_rows(rows, rules)
+        with pytest.raises(ValueError, match="unknown ethnic"):
+            score_rows(ptl(rows), rules, CENSUS)
+    elsewhere = entry(pathway_id="c", ethnic_category="X", ethnic_group="purple")
+    result = rank_rows([elsewhere], rules)  # ethnicity is off for 110: the codes are not read
+    assert result.component_centidays["ethnicity"].tolist() == [0]
 
 
 def test_ethnicity_uplift_category_wins_over_group() -> None:

@@ -37,6 +37,13 @@ def test_from_columns_fills_optional_columns_as_unknown() -> None:
         ({"provider_code": ["RKB"]}, "provider_code: length 1 != 2"),
         ({"pathway_stage": ["admitted", "outpatient"]}, "pathway_stage: unknown values"),
         ({"imd_decile": [1, 11]}, "deciles must be 1..10"),
+        ({"imd_decile": [1.7, 2.0]}, r"imd_decile: deciles must be whole numbers.*\[1\.7\]"),
+        ({"imd_decile": np.array([np.inf, 1.0])}, "deciles must be 1..10"),
+        (
+            {"imd_domain_deciles": {"barriers": [3.0, 9.5]}},
+            r"imd_domain_deciles\.barriers: deciles must be whole numbers",
+        ),
+        ({"imd_decile": [True, False]}, "expected integers 0..10"),
         ({"rtt_clock_start": ["2026-01-01", "NaT"]}, "missing dates"),
         ({"imd_domain_deciles": {"wealth": [1, 2]}}, "unknown domain 'wealth'"),
         ({"inclusion_groups": ["autism"]}, "inclusion_groups: 1 rows != 2"),

@@ -96,6 +96,25 @@ def test_missing_deciles_are_listed() -> None:
     assert "deciles missing: [3, 7]" in _errors(doc)
 
 
+@pytest.mark.parametrize("key", ["01", " 1", "+1", "1.0", "１"])
+def test_decile_keys_must_be_canonical_so_they_cannot_collide(key: str) -> None:
+    doc = default_document()
+    doc["deprivation"]["decile_uplift_days"][key] = 99.0
+    message = _errors(doc)
+    assert "deprivation.decile_uplift_days" in message
+    assert f"decile keys [{key!r}] are not written as plain whole numbers" in message
+    with pytest.raises(ValidationError, match="plain whole numbers"):
+        RuleSet.model_validate_json(json.dumps(doc))
+
+
+def test_integer_decile_keys_are_accepted() -> None:
+    doc = default_document()
+    doc["deprivation"]["decile_uplift_days"] = {
+        int(k): v for k, v in doc["deprivation"]["decile_uplift_days"].items()
+    }
+    assert RuleSet.model_validate(doc).deprivation.decile_uplift_days[1] == 21.0
+
+
 def test_targets_must_increase_with_priority() -> None:
     doc = default_document()
     doc["clinical_priority"]["ranked"][3]["target_days"] = 20  # P3 shorter than P2's 28
