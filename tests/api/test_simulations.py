@@ -108,13 +108,15 @@ def test_openapi_describes_the_routes(client):
     assert "text/html" in paths[f"{SIMULATIONS}/report"]["post"]["responses"]["200"]["content"]
 
 
-def test_the_rule_preview_shows_the_simulation_on_request(client, auth, uploaded):
+def test_the_rule_preview_shows_the_simulation_by_default(client, auth, uploaded):
     draft = client.post("/api/v1/rules/110/drafts", json={}, headers=auth("clinician")).json()
     path = f"/api/v1/rules/110/drafts/{draft['id']}/preview"
-    plain = client.post(path, params={"provider": "RZZ"}, headers=auth("clinician"))
+    plain = client.post(
+        path, params={"provider": "RZZ", "simulate": "false"}, headers=auth("clinician")
+    )
     assert plain.status_code == 200, plain.text
     assert plain.json()["simulation"] is None
-    params = {"provider": "RZZ", "simulate": "true", "weeks": 4}
+    params = {"provider": "RZZ", "weeks": 4}
     response = client.post(path, params=params, headers=auth("clinician"))
     assert response.status_code == 200, response.text
     simulation = response.json()["simulation"]
