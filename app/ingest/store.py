@@ -131,6 +131,7 @@ _EXISTING_SQL = (
     "SELECT count(*) FROM ptl_staging s JOIN ptl_entries e "
     "ON e.provider_code = s.provider_code AND e.pathway_id = s.pathway_id"
 )
+_OPEN_SQL = "SELECT count(*) FROM ptl_entries WHERE is_open = true AND provider_code IN :providers"
 _CLOSE_SQL = (
     "UPDATE ptl_entries SET is_open = false, closed_at = :now, last_batch_id = :batch_id, "
     "updated_at = :now WHERE is_open = true AND provider_code IN :providers AND NOT EXISTS ("
@@ -164,8 +165,12 @@ def store_entries(
     connection.execute(text(_upsert_sql()).bindparams(stamp), params)
     closed = 0
     if replace_providers:
-        close = text(_CLOSE_SQL).bindparams(stamp, bindparam("providers", expanding=True))
-        result = connection.execute(close, {**params, "providers": list(replace_providers)})
-        closed = int(result.rowcount)
+        # Every row is now an open entry of these providers; any other open one is closed.
+        # Counted first (an index scan), so the closing update runs only when needed.
+        providers = {"providers": list(replace_providers)}
+        count = text(_OPEN_SQL).bindparams(bindparam("providers", expanding=True))
+        if int(connection.execute(count, providers).scalar_one()) > n_rows:
+            close = text(_CLOSE_SQL).bindparams(stamp, bindparam("providers", expanding=True))
+            closed = int(connection.execute(close, {**params, **providers}).rowcount)
     connection.exec_driver_sql("DROP TABLE ptl_staging")
     return StoreCounts(inserted=n_rows - existing, updated=existing, closed=closed)
