@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from api.routes import audit, ptl, rankings, reference, reports, rules, simulations
+from api.routes import (
+    audit,
+    ptl,
+    rankings,
+    reference,
+    reports,
+    rule_preview,
+    rules,
+    simulations,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(ptl.router)
@@ -10,5 +19,6 @@ api_router.include_router(reference.router)
 api_router.include_router(audit.router)
 api_router.include_router(reports.router)
 api_router.include_router(rules.router)
+api_router.include_router(rule_preview.router)
 api_router.include_router(rankings.router)
 api_router.include_router(simulations.router)

@@ -6,96 +6,43 @@ Concurrency: a draft's ``ETag`` is its ``lock_version``; an edit must send it ba
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from api.deps import AnyReader, SessionDep, SettingsDep, require_roles
+from api.deps import AnyReader, SessionDep
 from api.errors import responses
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
+from api.routes.rules_shared import (
+    CHANGE_RESPONSES,
+    READ_RESPONSES,
+    DraftId,
+    IfMatch,
+    RulesEditor,
+    Specialty,
+    refused,
+)
 from api.schemas.rules import (
     ChangeOut,
     DiffOut,
     DraftCreate,
     DraftUpdate,
     InForceOut,
-    PreviewOut,
     PublishIn,
-    RuleDocumentRejected,
     RuleVersionOut,
     RuleVersionSummary,
 )
-from api.schemas.simulations import SimulationOut
 from app.rules import service
-from app.rules.errors import (
-    ConcurrentChange,
-    ImpactNotReviewed,
-    InvalidRequest,
-    NotADraft,
-    RuleDocumentInvalid,
-    RulesError,
-    StaleVersion,
-    UnknownSpecialty,
-    VersionNotFound,
-)
-from app.rules.impact_review import record_impact_review
+from app.rules.errors import RulesError
 from app.rules.in_force import in_force_rows
-from app.rules.preview import preview_draft
 from app.rules.summary import in_force_summary
-from app.security import Principal, Role
-from app.simulations import NoOpenList, SimulationError, simulate_draft_impact
 from models.base import utcnow
 from models.rules import DRAFT, RuleSetVersion
 
 router = APIRouter(prefix="/rules", tags=["rules"])
-
-RulesEditor = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.ADMIN))]
-Specialty = Annotated[
-    str,
-    Path(
-        pattern=r"^(default|\d{3})$",
-        description="`default` or a treatment function code, e.g. `110`.",
-        examples=["110"],
-    ),
-]
-DraftId = Annotated[int, Path(description="The draft's `id` (not its version number).")]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='The draft\'s ETag as last read, e.g. `"3"`.',
-    ),
-]
-
-_STATUS: dict[type[RulesError], int] = {
-    UnknownSpecialty: status.HTTP_404_NOT_FOUND,
-    VersionNotFound: status.HTTP_404_NOT_FOUND,
-    NotADraft: status.HTTP_409_CONFLICT,
-    StaleVersion: status.HTTP_409_CONFLICT,
-    ConcurrentChange: status.HTTP_409_CONFLICT,
-    ImpactNotReviewed: status.HTTP_409_CONFLICT,
-    InvalidRequest: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    RuleDocumentInvalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
-}
-_REJECTED: dict[int | str, dict[str, Any]] = {
-    422: {"model": RuleDocumentRejected, "description": "Invalid document: every problem"}
-}
-_READ = responses(400, 401, 403, 404)
-_CHANGE = {**responses(401, 403, 404, 409), **_REJECTED}
-
-
-def _refused(session: Session, exc: RulesError) -> JSONResponse:
-    """The answer to a refusal (nothing the request did is kept)."""
-    session.rollback()
-    body: dict[str, Any] = {"detail": str(exc)}
-    code = next(c for kind, c in _STATUS.items() if isinstance(exc, kind))
-    if code == status.HTTP_422_UNPROCESSABLE_CONTENT:
-        problems = exc.problems if isinstance(exc, RuleDocumentInvalid) else []
-        body["errors"] = [{"path": p.path, "message": p.message} for p in problems]
-    return JSONResponse(body, status_code=code)
 
 
 def _lock(if_match: str | None, *, required: bool) -> int | None:
@@ -132,7 +79,7 @@ def _out(session: Session, row: RuleSetVersion, response: Response | None = None
     "",
     response_model=Page[InForceOut],
     summary="The rule set in force per specialty",
-    responses=_READ,
+    responses=READ_RESPONSES,
 )
 def list_in_force(
     _: AnyReader,
@@ -150,7 +97,7 @@ def list_in_force(
     "/{specialty}/versions",
     response_model=Page[RuleVersionSummary],
     summary="Version history, newest first",
-    responses=_READ,
+    responses=READ_RESPONSES,
 )
 def list_versions(
     specialty: Specialty,
@@ -166,7 +113,7 @@ def list_versions(
     try:
         service.ensure_specialty(session, specialty)
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     after = decode_cursor_as(cursor, int)
     rows = service.history(
         session,
@@ -190,7 +137,7 @@ def list_versions(
     "/{specialty}/versions/{version}",
     response_model=RuleVersionOut,
     summary="One version with its document (ETag for drafts)",
-    responses=_READ,
+    responses=READ_RESPONSES,
 )
 def get_version(
     specialty: Specialty, version: int, _: AnyReader, session: SessionDep, response: Response
@@ -198,14 +145,14 @@ def get_version(
     try:
         return _out(session, service.get_version(session, specialty, version), response)
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
 
 
 @router.get(
     "/{specialty}/diff",
     response_model=DiffOut,
     summary="Changed leaves between two versions",
-    responses=_READ,
+    responses=READ_RESPONSES,
 )
 def diff(
     specialty: Specialty,
@@ -217,7 +164,7 @@ def diff(
     try:
         changes = service.diff_versions(session, specialty, from_version, to_version)
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     return DiffOut(
         specialty=specialty,
         from_version=from_version,
@@ -231,7 +178,7 @@ def diff(
     status_code=status.HTTP_201_CREATED,
     response_model=RuleVersionOut,
     summary="Create a draft",
-    responses=_CHANGE,
+    responses=CHANGE_RESPONSES,
 )
 def create_draft(
     specialty: Specialty,
@@ -251,7 +198,7 @@ def create_draft(
             document=body.document,
         )
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     response.headers["Location"] = f"/api/v1/rules/{specialty}/versions/{row.version}"
     return _out(session, row, response)
 
@@ -260,7 +207,7 @@ def create_draft(
     "/{specialty}/drafts/{draft_id}",
     response_model=RuleVersionOut,
     summary="Replace a draft's document (If-Match required)",
-    responses={**_CHANGE, **responses(400, 428)},
+    responses={**CHANGE_RESPONSES, **responses(400, 428)},
 )
 def update_draft(
     specialty: Specialty,
@@ -285,7 +232,7 @@ def update_draft(
             actor=principal.subject,
         )
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     return _out(session, row, response)
 
 
@@ -316,86 +263,15 @@ def discard_draft(
             expected_lock=_lock(if_match, required=False),
         )
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.post(
-    "/{specialty}/drafts/{draft_id}/preview",
-    response_model=PreviewOut,
-    summary="Preview a draft's effect on a provider's current list",
-    responses={**responses(401, 403, 404, 409), **_REJECTED},
-)
-def preview(
-    specialty: Specialty,
-    draft_id: DraftId,
-    principal: RulesEditor,
-    session: SessionDep,
-    settings: SettingsDep,
-    provider: Annotated[
-        str, Query(min_length=3, max_length=5, description="Provider ODS code.", examples=["RZZ"])
-    ],
-    census_date: Annotated[date | None, Query(description="Waits counted to (today).")] = None,
-    simulate: Annotated[
-        bool,
-        Query(
-            description="Also simulate the draft's impact week by week (required once per edit "
-            "before the draft can be published)."
-        ),
-    ] = True,
-    weeks: Annotated[int, Query(ge=1, le=104, description="Simulated weeks.")] = 52,
-) -> PreviewOut | JSONResponse:
-    """Ranks the open list (that specialty; for `default`, every specialty without its own
-    rules) under the rules in force and with the draft, and reports who moves: per list, by
-    IMD quintile and ethnic group, and the guardrail facts; with `simulate=true` (the
-    default), also the equity impact simulation (docs/simulation.md), and the audit records
-    that it was seen: publishing needs that record for the draft as it stands. Changes no
-    rule."""
-    try:
-        result = preview_draft(
-            session,
-            specialty,
-            draft_id,
-            provider_code=provider.upper(),
-            census_date=census_date or date.today(),
-            imd_edition=settings.imd_edition,
-        )
-    except RulesError as exc:
-        return _refused(session, exc)
-    if not simulate:
-        return PreviewOut.of(result)
-    draft = service.get_draft(session, specialty, draft_id)
-    try:
-        impact = simulate_draft_impact(
-            session,
-            provider=result.provider_code,
-            specialty=specialty,
-            draft_document=draft.document,
-            weeks=weeks,
-            imd_edition=settings.imd_edition,
-            census_date=result.census_date,
-        )
-    except SimulationError as exc:
-        code = 404 if isinstance(exc, NoOpenList) else 422
-        return JSONResponse({"detail": str(exc)}, status_code=code)
-    record_impact_review(
-        session,
-        draft,
-        actor=principal.subject,
-        provider_code=result.provider_code,
-        census_date=result.census_date,
-        weeks=weeks,
-        impact=impact,
-    )
-    simulation = SimulationOut.model_validate(impact)
-    return PreviewOut.of(result).model_copy(update={"simulation": simulation})
 
 
 @router.post(
     "/{specialty}/drafts/{draft_id}/publish",
     response_model=RuleVersionOut,
     summary="Publish a draft (reason required)",
-    responses={**_CHANGE, **responses(400)},
+    responses={**CHANGE_RESPONSES, **responses(400)},
 )
 def publish(
     specialty: Specialty,
@@ -418,7 +294,7 @@ def publish(
             expected_lock=_lock(if_match, required=False),
         )
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     return _out(session, row)
 
 
@@ -427,7 +303,7 @@ def publish(
     status_code=status.HTTP_201_CREATED,
     response_model=RuleVersionOut,
     summary="Roll back: publish an earlier version again as a new version",
-    responses=_CHANGE,
+    responses=CHANGE_RESPONSES,
 )
 def republish(
     specialty: Specialty,
@@ -447,6 +323,6 @@ def republish(
             effective_from=body.effective_from,
         )
     except RulesError as exc:
-        return _refused(session, exc)
+        return refused(session, exc)
     response.headers["Location"] = f"/api/v1/rules/{specialty}/versions/{row.version}"
     return _out(session, row)
