@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -83,7 +82,9 @@ class PtlEntry(Base):
     rtt_status: Mapped[str | None] = mapped_column(String(2))
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     closed_at: Mapped[datetime | None] = mapped_column()
-    first_batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("upload_batches.id"))
-    last_batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("upload_batches.id"))
+    # Batch ids without foreign keys: a per-row check would double the cost of a bulk
+    # upsert, and batches are never deleted (a trigger refuses it). See migration 0005.
+    first_batch_id: Mapped[int] = mapped_column(BigId)
+    last_batch_id: Mapped[int] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
