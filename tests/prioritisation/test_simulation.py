@@ -323,3 +323,9 @@ def test_default_rules_narrow_the_deprivation_gap_without_more_breaches(seed):
     breaches = lambda o: o.treated_over_target + o.waiting_over_target  # noqa: E731
     assert conventional.treated_over_target > 0  # the P3 entries already past target
     assert breaches(default) <= breaches(conventional)
+    # And no priority has more breaches, treated or still waiting, than conventionally.
+    by_code = {b.priority_code: b for b in conventional.priority_breaches}
+    for mine in default.priority_breaches:
+        theirs = by_code[mine.priority_code]
+        assert (mine.treated_over_target or 0) <= (theirs.treated_over_target or 0)
+        assert (mine.waiting_over_target or 0) <= (theirs.waiting_over_target or 0)
