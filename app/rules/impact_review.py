@@ -24,7 +24,7 @@ SUBJECT_TYPE = "rule_set_version"
 
 
 def _summary(impact: Mapping[str, Any]) -> dict[str, Any]:
-    """What the reviewer saw, per rule set: the deprivation gap and target breaches."""
+    """What the clinician saw, per rule set: the deprivation gap and target breaches."""
     return {
         outcome["name"]: {
             "deprivation_gap": outcome.get("deprivation_gap"),
