@@ -49,20 +49,6 @@ def _cursor_bytes(cursor: str) -> bytes:
         raise _invalid_cursor() from exc
 
 
-def decode_cursor(cursor: str | None) -> Any:
-    """The JSON value inside ``cursor`` (None for the first page); 400 if it is not JSON.
-
-    The value may be anything a client sent: prefer :func:`decode_cursor_as`, which also
-    checks its shape.
-    """
-    if cursor is None or cursor == "":
-        return None
-    try:
-        return json.loads(_cursor_bytes(cursor))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _invalid_cursor() from exc
-
-
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 

@@ -51,11 +51,6 @@ def build_engine(url: str) -> Engine:
     )
 
 
-def is_postgresql(engine: Engine) -> bool:
-    """True when ``engine`` talks to PostgreSQL (bulk paths differ)."""
-    return engine.dialect.name == "postgresql"
-
-
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for ``EQUIWAIT_DATABASE_URL``."""
