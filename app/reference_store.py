@@ -17,6 +17,21 @@ from models import (
 )
 
 
+class UnknownPriorityCode(ValueError):
+    """A priority code that is not in the priority reference list."""
+
+
+def canonical_priority_code(session: Session, value: str) -> str:
+    """``value`` in the priority reference list's spelling, matched case-insensitively
+    (``p3`` → ``P3``, ``P1A`` → ``P1a``); UnknownPriorityCode when it is not one."""
+    codes = {code.lower(): code for code in session.scalars(select(PriorityCode.code))}
+    found = codes.get(value.strip().lower())
+    if found is None:
+        known = ", ".join(sorted(codes.values()))
+        raise UnknownPriorityCode(f"unknown priority code {value!r}; expected one of {known}")
+    return found
+
+
 def load_reference_codes(session: Session) -> ReferenceCodes:
     """The code lists every coded PTL column is checked against."""
     return ReferenceCodes(

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep
@@ -21,6 +20,7 @@ from api.schemas.reports import (
     ReportFormat,
     TrendPointOut,
 )
+from app.reference_store import UnknownPriorityCode, canonical_priority_code
 from app.reports import (
     ProviderNotFound,
     PtlFilters,
@@ -34,7 +34,7 @@ from app.reports import (
 from app.reports.charts import MEDIA_TYPES, ChartFormat, gap_trend_chart, wait_by_quintile_chart
 from app.reports.columns import provider_has_entries
 from app.reports.snapshots import has_snapshots
-from models import EquitySnapshot, PriorityCode
+from models import EquitySnapshot
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=responses(401, 403, 404))
 
@@ -100,10 +100,10 @@ def _census(census_date: date | None) -> date:
 def _priority(session: Session, code: str | None) -> str | None:
     if not code:
         return None
-    codes = {c.lower(): c for c in session.scalars(select(PriorityCode.code))}
-    if code.lower() not in codes:
-        raise _invalid(f"unknown priority code {code!r}; expected one of {sorted(codes.values())}")
-    return codes[code.lower()]
+    try:
+        return canonical_priority_code(session, code)
+    except UnknownPriorityCode as exc:
+        raise _invalid(str(exc)) from exc
 
 
 def _filters(

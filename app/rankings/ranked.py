@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.rankings.errors import Invalid
 from app.rankings.served import Segment, ServedRuns
-from models import PriorityCode, PtlEntry, RankingOverride, RankingResult, TreatmentFunction
+from app.reference_store import UnknownPriorityCode, canonical_priority_code
+from models import PtlEntry, RankingOverride, RankingResult, TreatmentFunction
 from prioritisation import COMPONENTS
 
 #: (treatment function code, pathway stage, list position) of the last row served.
@@ -182,11 +183,9 @@ def specialty_names(session: Session) -> dict[str, str]:
 
 
 def priority_code(session: Session, value: str) -> str:
-    """``value`` in the priority reference list's spelling, matched case-insensitively
-    (``p3`` → ``P3``, ``P1A`` → ``P1a``); Invalid when it is not a priority code."""
-    codes = {code.lower(): code for code in session.scalars(select(PriorityCode.code))}
-    found = codes.get(value.strip().lower())
-    if found is None:
-        known = ", ".join(sorted(codes.values()))
-        raise Invalid(f"unknown priority code {value!r}; expected one of {known}")
-    return found
+    """``value`` in the priority reference list's spelling (``p3`` → ``P3``); Invalid when it
+    is not a priority code."""
+    try:
+        return canonical_priority_code(session, value)
+    except UnknownPriorityCode as exc:
+        raise Invalid(str(exc)) from exc
