@@ -34,20 +34,41 @@ def _flag_raw(rules: FlagFactorRules, codes: list[str]) -> int:
     return sum(values) if rules.combine == "sum" else max(values)
 
 
-def _protection(rule_set: RuleSet, target: int | None, margin: int, wait: int) -> str:
+RANGE_ORDER = ("long_wait", "last_chance", "past_target", "target_margin", "routine")
+WAIT_ORDERED = ("long_wait", "last_chance", "target_margin")
+
+
+def _reason(rule_set: RuleSet, target: int | None, margin: int, wait: int) -> str:
+    """The reason code before last-chance entries are known."""
     weeks = rule_set.guardrails.long_wait_weeks
     long_margin = rule_set.guardrails.long_wait_margin_days
     for w in sorted(weeks, reverse=True):
         if wait >= 7 * w + 1:
             return f"past_{w}_weeks"
-    if target is not None and wait > target:
-        return "past_priority_target"
     for w in sorted(weeks, reverse=True):
         if 7 * w + 1 - long_margin <= wait < 7 * w + 1:
             return f"within_{w}_week_margin"
+    if target is not None and wait > target:
+        return "past_priority_target"
     if target is not None and target - margin <= wait <= target:
         return "within_priority_target_margin"
     return ""
+
+
+def _range(reason: str) -> str:
+    if reason.endswith("_weeks") or reason.endswith("_week_margin"):
+        return "long_wait"
+    return {
+        "last_chance": "last_chance",
+        "past_priority_target": "past_target",
+        "within_priority_target_margin": "target_margin",
+    }.get(reason, "routine")
+
+
+def _reach(patients_per_week: float) -> int:
+    """ceil(capacity × 4 / 3), from capacity rounded to thousandths."""
+    milli = round(patients_per_week * 1000)
+    return -(-(milli * 4) // 3000)
 
 
 def score_rows(
@@ -55,8 +76,12 @@ def score_rows(
     rules: RuleBook,
     census_date: date,
     overrides: Overrides | None = None,
+    capacity: dict[tuple[str, str, str], dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """Score and rank row by row; returns plain lists (components in centidays)."""
+    """Score and rank row by row; returns plain lists (components in centidays).
+
+    ``capacity[(provider, tfc, stage)][priority_code]`` is patients booked per week.
+    """
     census = date.fromisoformat(str(np.datetime64(census_date, "D")))
     n = len(arrays)
     out: dict[str, Any] = {
@@ -135,42 +160,65 @@ def score_rows(
             uncapped += components[name][i]
         cap = _cents(rule.cap_days)
         components["cap"][i] = -max(uncapped - cap, 0)
-        reason = _protection(rule_set, rule.target_days, rule.target_margin_days, wait)
-        protected = reason != ""
-        tier = 2 if protected else 3
-        status = ""
-        if kind == "hold_back" and protected:
-            status = "ignored_protected"
-        elif kind:
-            status = "applied"
-            if kind == "pin_ahead":
-                tier = 0 if protected else 1
-            elif kind == "hold_back":
-                tier = 4
-            else:
-                assert overrides is not None
-                components["override"][i] = round(float(overrides.days[i]) * 100)
+        reason = _reason(rule_set, rule.target_days, rule.target_margin_days, wait)
         score = sum(components[name][i] for name in components)
-        # Protected entries are ordered by wait (plus a clinical adjustment), never by uplift.
-        key_score = wait * 100 + components["override"][i] if protected else score
         out["score"][i], out["uplift_uncapped"][i] = score, uncapped
-        out["capped"][i], out["protected"][i], out["protection_reason"][i] = (
-            uncapped > cap,
-            protected,
-            reason,
-        )
-        out["override_status"][i] = status
+        out["capped"][i] = uncapped > cap
+        out["protection_reason"][i] = reason
         band = ranked.index(effective)
         pid = str(arrays.pathway_id[i])
-        lists.setdefault(key, []).append((i, band, tier, key_score, wait, clock, pid, protected))
+        lists.setdefault(key, []).append(
+            {"i": i, "band": band, "wait": wait, "clock": clock, "pid": pid, "kind": kind,
+             "target": rule.target_days, "code": effective}
+        )  # fmt: skip
 
-    for entries in lists.values():
-        by_score = sorted(entries, key=lambda e: (e[1], e[2], -e[3], -e[4], e[5], e[6]))
-        conventional = sorted(entries, key=lambda e: (e[1], 0 if e[7] else 1, -e[4], e[5], e[6]))
-        for position, entry in enumerate(by_score, start=1):
-            out["rank"][entry[0]] = position
-            out["list_size"][entry[0]] = len(entries)
-        for position, entry in enumerate(conventional, start=1):
-            out["conventional_rank"][entry[0]] = position
+    for key, entries in lists.items():
+        conventional = sorted(entries, key=lambda e: (e["band"], -e["wait"], e["clock"], e["pid"]))
+        bands: dict[int, int] = {}
+        for position, e in enumerate(conventional, start=1):
+            out["conventional_rank"][e["i"]] = position
+            e["position_in_band"] = bands.get(e["band"], 0)
+            bands[e["band"]] = e["position_in_band"] + 1
+        for e in entries:
+            i = e["i"]
+            reason = out["protection_reason"][i]
+            per_week = (capacity or {}).get(key, {}).get(e["code"])
+            if (
+                per_week is not None
+                and e["position_in_band"] < _reach(per_week)
+                and _range(reason) != "long_wait"
+                and e["target"] is not None
+                and e["target"] - 7 < e["wait"] <= e["target"]
+            ):
+                reason = "last_chance"
+            out["protection_reason"][i] = reason
+            protected = _range(reason) in WAIT_ORDERED
+            out["protected"][i] = protected
+            block, status = 1, ""
+            if e["kind"] == "hold_back" and protected:
+                status = "ignored_protected"
+            elif e["kind"]:
+                status = "applied"
+                if e["kind"] == "pin_ahead":
+                    block = 0
+                elif e["kind"] == "hold_back":
+                    block = 2
+                else:
+                    assert overrides is not None
+                    components["override"][i] = round(float(overrides.days[i]) * 100)
+                    out["score"][i] += components["override"][i]
+            out["override_status"][i] = status
+            # Ranges ordered by wait: wait (plus a clinical adjustment), never the uplift.
+            e["key_score"] = (
+                e["wait"] * 100 + components["override"][i] if protected else out["score"][i]
+            )
+            e["tier"] = (block, RANGE_ORDER.index(_range(reason)))
+        ranked_order = sorted(
+            entries,
+            key=lambda e: (e["band"], e["tier"], -e["key_score"], -e["wait"], e["clock"], e["pid"]),
+        )
+        for position, e in enumerate(ranked_order, start=1):
+            out["rank"][e["i"]] = position
+            out["list_size"][e["i"]] = len(entries)
     out["components"] = components
     return out

@@ -9,18 +9,21 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+from numpy.typing import NDArray
 
+from prioritisation.capacity import NO_REACH, WeeklyCapacity
 from prioritisation.codes import PATHWAY_STAGES
 from prioritisation.factorise import dense_rank, factorise, factorise_ints, factorise_known
-from prioritisation.guardrails import protection
-from prioritisation.inputs import Overrides, PtlArrays
+from prioritisation.guardrails import RANGES, last_chance_candidates, protection
+from prioritisation.inputs import Overrides, PtlArrays, override_centidays
 from prioritisation.ordering import SortKeys, duplicate_pathways, order_score, ranks, sort_order
 from prioritisation.result import OVERRIDE_STATUSES, PARKED_REASONS, RankingResult
 from prioritisation.rulebook import RuleBook
 from prioritisation.scoring import BoolArray, IntArray, RuleIndex, score_parts
 from prioritisation.tables import PARKED, UNKNOWN, build_tables
 
-TIER_PINNED_PROTECTED, TIER_PINNED, TIER_PROTECTED, TIER_UNPROTECTED, TIER_HELD_BACK = range(5)
+BLOCK_PINNED, BLOCK_NORMAL, BLOCK_HELD_BACK = range(3)
+"""Within a band: clinicians' pins first, then everyone else, then clinicians' hold-backs."""
 
 
 def as_census_day(census_date: np.datetime64 | date | str) -> np.datetime64:
@@ -39,18 +42,18 @@ def as_census_day(census_date: np.datetime64 | date | str) -> np.datetime64:
 def _override_effects(
     overrides: Overrides | None, n: int, parked: BoolArray, protected: BoolArray
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """(tier, override centidays, status code) per entry.
+    """(block, override centidays, status code) per entry.
 
-    pin_ahead → the top of its priority band (tiers 0-1, ahead of protected entries: a
-    clinical decision; pinned protected entries first); hold_back → the bottom of its band
-    (tier 4), refused for protected entries; adjust_uplift → an ``override`` component outside
-    the equity cap, inside the tiers. Any override on a parked entry is ignored.
+    pin_ahead → the top of its priority band (a clinical decision, ahead of protected entries
+    too); hold_back → the bottom of its band, refused for protected entries; adjust_uplift →
+    an ``override`` component outside the equity cap, inside the ranges. Any override on a
+    parked entry is ignored.
     """
-    tier = np.where(protected, TIER_PROTECTED, TIER_UNPROTECTED).astype(np.int64)
+    block = np.full(n, BLOCK_NORMAL, np.int64)
     cents = np.zeros(n, np.int64)
     status = np.zeros(n, np.int64)
     if overrides is None:
-        return tier, cents, status
+        return block, cents, status
     if len(overrides) != n:
         raise ValueError(f"overrides: {len(overrides)} entries for a PTL of {n}")
     kind = overrides.kind
@@ -61,12 +64,26 @@ def _override_effects(
     status[applied] = OVERRIDE_STATUSES.index("applied")
     status[ignored_parked] = OVERRIDE_STATUSES.index("ignored_parked")
     status[ignored_protected] = OVERRIDE_STATUSES.index("ignored_protected")
-    pinned = applied & (kind == "pin_ahead")
-    tier[pinned] = np.where(protected[pinned], TIER_PINNED_PROTECTED, TIER_PINNED)
-    tier[applied & (kind == "hold_back")] = TIER_HELD_BACK
+    block[applied & (kind == "pin_ahead")] = BLOCK_PINNED
+    block[applied & (kind == "hold_back")] = BLOCK_HELD_BACK
     adjust = applied & (kind == "adjust_uplift")
-    cents[adjust] = np.rint(overrides.days[adjust] * 100).astype(np.int64)
-    return tier, cents, status
+    cents[adjust] = override_centidays(overrides.days[adjust])
+    return block, cents, status
+
+
+def _band_positions(order: NDArray[np.intp], group: IntArray) -> IntArray:
+    """0-based position of every entry within its group (list and band) along ``order``."""
+    n = len(order)
+    position = np.zeros(n, np.int64)
+    if not n:
+        return position
+    ordered = group[order]
+    step = np.arange(n)
+    change = np.ones(n, np.bool_)
+    change[1:] = ordered[1:] != ordered[:-1]
+    start = np.maximum.accumulate(np.where(change, step, 0))
+    position[order] = step - start
+    return position
 
 
 def rank_ptl(
@@ -74,11 +91,14 @@ def rank_ptl(
     rules: RuleBook,
     census_date: np.datetime64 | date | str,
     overrides: Overrides | None = None,
+    capacity: WeeklyCapacity | None = None,
 ) -> RankingResult:
     """Score every entry and rank each list (provider, treatment function, pathway stage).
 
-    Raises ValueError for priority codes no rule set knows, a pathway id repeated within a
-    list, or a rule set weighting by an IMD domain the input lacks. See docs/scoring.md.
+    ``capacity`` (patients booked per week per list and priority band) switches on the
+    last-chance range for the lists it names. Raises ValueError for priority codes no rule set
+    knows, a pathway id repeated within a list, or a rule set weighting by an IMD domain the
+    input lacks. See docs/scoring.md.
     """
     census = as_census_day(census_date)
     n = len(arrays)
@@ -130,10 +150,35 @@ def rank_ptl(
     parked_reason[deferred] = PARKED_REASONS.index("patient_deferred")
     parked_reason[monitoring] = PARKED_REASONS.index("active_monitoring")
 
+    pathway = dense_rank(arrays.pathway_id)
+    duplicates = duplicate_pathways(list_id, pathway, len(list_keys))
+    if len(duplicates):
+        examples = sorted(set(arrays.pathway_id[duplicates].tolist()))[:5]
+        raise ValueError(
+            f"pathway ids repeated within a list ({len(duplicates)} entries), e.g. {examples}; "
+            "deduplicate the PTL before ranking"
+        )
+
     clock = arrays.rtt_clock_start.astype(np.int64)
     wait_days = np.maximum(census.astype(np.int64) - clock, 0)
+    band_codes = tuple(rule.code for rule in rules.default.clinical_priority.ranked)
+    band = np.where(parked, len(band_codes), position)
+    conventional_order = sort_order(SortKeys(list_id, band, None, None, clock, pathway))
+    conventional_rank, _ = ranks(conventional_order, list_id, parked, len(list_keys))
+
     guard = protection(index=index, tables=tables, wait_days=wait_days, parked=parked)
-    tier, override_cents, override_status = _override_effects(overrides, n, parked, guard.protected)
+    if capacity is not None:
+        reach = capacity.reach_table(list_keys, band_codes)[
+            list_id, np.minimum(band, len(band_codes) - 1)
+        ]
+        in_band = _band_positions(conventional_order, list_id * (len(band_codes) + 1) + band)
+        within_reach = (reach != NO_REACH) & (in_band < reach) & ~parked
+        candidates = last_chance_candidates(
+            index=index, tables=tables, wait_days=wait_days, guard=guard
+        )
+        guard = guard.with_last_chance(within_reach & candidates)
+    protected = guard.protected
+    block, override_cents, override_status = _override_effects(overrides, n, parked, protected)
     parts = score_parts(
         index=index,
         tables=tables,
@@ -147,25 +192,9 @@ def rank_ptl(
         override_cents=override_cents,
         parked=parked,
     )
-
-    pathway = dense_rank(arrays.pathway_id)
-    duplicates = duplicate_pathways(list_id, pathway, len(list_keys))
-    if len(duplicates):
-        examples = sorted(set(arrays.pathway_id[duplicates].tolist()))[:5]
-        raise ValueError(
-            f"pathway ids repeated within a list ({len(duplicates)} entries), e.g. {examples}; "
-            "deduplicate the PTL before ranking"
-        )
-    band = np.where(parked, position.max(initial=0) + 1, position)
-    order = sort_order(
-        SortKeys(list_id, band, tier, order_score(guard.protected, parts), clock, pathway)
-    )
+    tier = block * len(RANGES) + guard.range_index
+    order = sort_order(SortKeys(list_id, band, tier, order_score(protected, parts), clock, pathway))
     rank, list_size = ranks(order, list_id, parked, len(list_keys))
-    conventional_tier = np.where(guard.protected, TIER_PROTECTED, TIER_UNPROTECTED)
-    conventional_order = sort_order(
-        SortKeys(list_id, band, conventional_tier.astype(np.int64), None, clock, pathway)
-    )
-    conventional_rank, _ = ranks(conventional_order, list_id, parked, len(list_keys))
 
     effective = tables.priority.effective_code
     priority_names = tuple(sorted(set(effective.ravel().tolist())))
@@ -188,7 +217,7 @@ def rank_ptl(
         uplift_uncapped_centidays=parts.uplift_uncapped,
         cap_centidays=np.where(parked, 0, index.by_priority(tables.priority.cap_cents)),
         capped=parts.capped,
-        protected=guard.protected,
+        protected=protected,
         protection_reason_index=guard.reason,
         protection_reasons=guard.reason_names,
         rule_set_index=index.rows,

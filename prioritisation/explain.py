@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 PROTECTION_PHRASES = {
     "within_priority_target_margin": "close to the target for its priority",
-    "past_priority_target": "past the target for its priority",
+    "last_chance": "within next week's bookings and would pass the target for its priority "
+    "within 7 days",
 }
 PARKED_PHRASES = {
     "patient_deferred": "the patient has chosen to defer treatment",
@@ -138,6 +139,7 @@ def explain_entry(
         "capped": bool(result.capped[i]),
         "protected": bool(result.protected[i]),
         "protection_reason": str(result.protection_reason[i]),
+        "tier": str(result.tier[i]),
         "rule_set": str(result.rule_set[i]),
         "rule_set_version": str(result.rule_set_version[i]),
         "override_kind": str(result.override_kind[i]),
@@ -177,6 +179,14 @@ def sentence(record: Mapping[str, Any], cents: Mapping[str, int]) -> str:
         text += f"; protected: {protection_phrase(record['protection_reason'])}"
         if any(cents[name] for name in EQUITY_COMPONENTS):
             text += " (equity uplift does not change its place)"
+    elif record["tier"] == "past_target":
+        text += "; past its target: ordered among patients past target by score"
+        cap = round(record["cap_days"] * 100)
+        if cap:
+            text += f" (only someone who has waited at most {format_days(cap)} less can "
+            text += "overtake it)"
+        else:
+            text += " (no equity uplift at this priority: by wait alone)"
     if record["priority_defaulted"]:
         text += f"; no priority recorded, ranked as {record['priority_code']}"
     return text

@@ -235,6 +235,17 @@ class PtlArrays:
         return PtlArrays(**values)
 
 
+OVERRIDE_DAYS_TOLERANCE = 1e-6
+"""How far ``100 × days`` may sit from a whole number and still count as 2 decimals: the
+double nearest any 2-decimal number up to 3650 is within 1e-9 of it (0.285 × 100 is
+28.499999999999996), while a third decimal moves it by at least 0.1."""
+
+
+def override_centidays(days: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Override days (at most 2 decimals, validated) → exact hundredths of a day."""
+    return np.rint(days * 100).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class Overrides:
     """Per-entry clinical overrides: ``kind`` is one of "", pin_ahead, hold_back, adjust_uplift;
@@ -256,6 +267,13 @@ class Overrides:
         stray = (self.kind != "adjust_uplift") & (self.days != 0)
         if stray.any():
             raise ValueError("Overrides.days: only adjust_uplift entries may carry days")
+        hundredths = self.days * 100
+        inexact = np.abs(hundredths - np.rint(hundredths)) > OVERRIDE_DAYS_TOLERANCE
+        if inexact.any():
+            examples = sorted(set(self.days[inexact].tolist()))[:5]
+            raise ValueError(
+                f"Overrides.days: at most 2 decimal places (hundredths of a day), got {examples}"
+            )
 
     def __len__(self) -> int:
         return len(self.kind)

@@ -22,15 +22,16 @@ _KEY_BITS = 63
 class SortKeys:
     """Sort keys, most significant first; every array is non-negative except ``score``.
 
-    The order is: list ascending, band (priority position) ascending, tier ascending, score
-    (the :func:`order_score`) descending, clock start ascending, pathway id ascending. Clock
-    start ascending is the same as "wait descending, then clock start ascending" because
-    wait = max(census - start, 0).
+    The order is: list ascending, band (priority position) ascending, tier (block × 5 +
+    range, see ``engine``) ascending, score (the :func:`order_score`) descending, clock start
+    ascending, pathway id ascending. Clock start ascending is the same as "wait descending,
+    then clock start ascending" because wait = max(census - start, 0). The conventional order
+    has no tier and no score.
     """
 
     list_id: IntArray
     band: IntArray
-    tier: IntArray
+    tier: IntArray | None
     score: IntArray | None
     clock: IntArray
     pathway: IntArray
@@ -39,8 +40,9 @@ class SortKeys:
 def order_score(protected: BoolArray, parts: ScoreParts) -> IntArray:
     """The score each entry is ordered by within its tier (centidays, descending).
 
-    Protected entries are ordered by wait (plus any clinical adjustment) alone, so equity
-    uplift never reorders them; every other entry by its full score.
+    Protected entries (ranges ordered by wait) are ordered by wait (plus any clinical
+    adjustment) alone, so equity uplift never reorders them; every other entry by its full
+    score.
     """
     guarded = parts.components["wait"] + parts.components["override"]
     ordered: IntArray = np.where(protected, guarded, parts.score)
@@ -48,7 +50,9 @@ def order_score(protected: BoolArray, parts: ScoreParts) -> IntArray:
 
 
 def _fields(keys: SortKeys) -> list[IntArray]:
-    fields = [keys.list_id, keys.band, keys.tier]
+    fields = [keys.list_id, keys.band]
+    if keys.tier is not None:
+        fields.append(keys.tier)
     if keys.score is not None and len(keys.score):
         fields.append(keys.score.max() - keys.score)
     clock = keys.clock - keys.clock.min() if len(keys.clock) else keys.clock

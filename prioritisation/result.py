@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from prioritisation.guardrails import rtt_weeks
+from prioritisation.guardrails import range_of, rtt_weeks
 from prioritisation.inputs import PtlArrays, StrArray
 from prioritisation.rulebook import RuleBook
 from prioritisation.scoring import COMPONENTS, BoolArray, IntArray
@@ -81,8 +81,18 @@ class RankingResult:
 
     @property
     def protection_reason(self) -> StrArray:
-        """The most serious protection reason, e.g. past_52_weeks; "" when unprotected."""
+        """The reason code that places the entry in its range, e.g. past_52_weeks,
+        past_priority_target (ordered by score, so not protected), last_chance; "" for the
+        routine range and parked entries."""
         return _expand(self.protection_reasons, self.protection_reason_index)
+
+    @property
+    def tier(self) -> StrArray:
+        """The range of wait that orders the entry within its band (docs/scoring.md §4):
+        long_wait, last_chance, past_target, target_margin or routine; "" when parked."""
+        names = tuple(range_of(name) for name in self.protection_reasons)
+        tiers = _expand(names, self.protection_reason_index)
+        return np.where(self.parked, "", tiers)
 
     @property
     def rule_set(self) -> StrArray:
@@ -122,6 +132,7 @@ class RankingResult:
 
     @property
     def uplift_uncapped(self) -> FloatArray:
+        """The scaled equity components' sum before the cap, in days (centidays / 100)."""
         return self.uplift_uncapped_centidays / 100.0
 
     def component(self, name: str) -> FloatArray:

@@ -279,9 +279,9 @@ class GuardrailRules(StrictDocument):
 class RuleBounds(StrictDocument):
     """Declared only by the default document: how far a specialty may move each number."""
 
-    uplift_max_multiplier: float = Field(default=1.5, ge=0, le=10)
+    uplift_max_multiplier: float = Field(default=2.0, ge=0, le=10)
     unlisted_code_uplift_max_days: Days = 14.0
-    cap_max_multiplier: float = Field(default=1.0, ge=0, le=10)
+    cap_max_multiplier: float = Field(default=2.0, ge=0, le=10)
 
 
 class Vocabulary(StrictDocument):

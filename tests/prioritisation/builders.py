@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from prioritisation import FlagMatrix, PtlArrays, RuleBook, RuleSet, load_default_rules
+from prioritisation.capacity import WeeklyCapacity
 
 CENSUS = date(2026, 11, 23)
 DEFAULT_RULES = load_default_rules()
@@ -129,17 +130,18 @@ def rich_book() -> RuleBook:
 
 
 def _scaled(value: float, factor: float) -> float:
-    """``value × factor`` rounded down to 0.01 day (so never above ``value × 1.5``)."""
+    """``value × factor`` rounded down to 0.01 day (so never above ``value × factor``)."""
     return int(value * factor * 100) / 100
 
 
 @st.composite
 def random_priorities(draw: st.DrawFn, base: RuleSet) -> list[dict[str, Any]]:
     """Ranked priorities inside ``base``'s bounds: targets no longer (still increasing and no
-    shorter than the base margin), margins no narrower, scales and caps no larger."""
+    shorter than the base margin), margins no narrower, scales no larger, caps up to 2×."""
     ranked: list[dict[str, Any]] = []
     previous = 0
-    for rule in base.clinical_priority.ranked:
+    shipped = DEFAULT_RULES.default.clinical_priority.ranked
+    for rule, shipped_rule in zip(base.clinical_priority.ranked, shipped, strict=True):
         lowest = max(previous + 1, rule.target_margin_days, 1)
         if rule.target_days is None:
             target = draw(st.one_of(st.none(), st.integers(lowest, lowest + 400)))
@@ -152,7 +154,10 @@ def random_priorities(draw: st.DrawFn, base: RuleSet) -> list[dict[str, Any]]:
                 "target_days": target,
                 "target_margin_days": margin if target is None else min(margin, target),
                 "uplift_scale": int(rule.uplift_scale * draw(st.floats(0, 1)) * 10_000) / 10_000,
-                "cap_days": _scaled(rule.cap_days, draw(st.floats(0, 1))),
+                "cap_days": min(
+                    _scaled(rule.cap_days, draw(st.floats(0, 2))),
+                    _scaled(shipped_rule.cap_days, 2),
+                ),
             }
         )
         previous = target or previous
@@ -169,11 +174,11 @@ def random_specialty(
     shipped = DEFAULT_RULES.default
     base = base or shipped
     zero_values = zero and draw(st.booleans())
-    factor = st.just(0.0) if zero_values else st.floats(0, 1.5)
+    factor = st.just(0.0) if zero_values else st.floats(0, 2)
 
     def uplift(value: float, shipped_value: float) -> float:
-        """Within 1.5× the base and 1.5× the shipped default (bounds never compound)."""
-        return min(_scaled(value, draw(factor)), _scaled(shipped_value, 1.5))
+        """Within 2× the base and 2× the shipped default (bounds never compound)."""
+        return min(_scaled(value, draw(factor)), _scaled(shipped_value, 2))
 
     deciles: dict[str, float] = {}
     previous = float("inf")
@@ -262,10 +267,19 @@ def rows(
     ids = draw(st.lists(pathway_ids, min_size=min_size, max_size=max_size, unique=True))
     tfc = draw(st.sampled_from(["110", "130", "300"]))
     priorities = (
-        ["P3", "P4"] if crowded else ["P1a", "P1b", "P2", "P2", "P3", "P3", "P4", "P4", "P5", ""]
+        ["P3", "P4", "P3", "P2"]
+        if crowded
+        else ["P1a", "P1b", "P2", "P2", "P3", "P3", "P4", "P4", "P5", ""]
     )
     waits = (
-        st.one_of(st.integers(55, 110), st.integers(320, 380), st.integers(690, 750))
+        st.one_of(
+            st.integers(18, 35),
+            st.integers(55, 110),
+            st.integers(80, 95),
+            st.integers(110, 330),
+            st.integers(320, 380),
+            st.integers(690, 750),
+        )
         if crowded
         else st.one_of(
             st.integers(-20, 900),
@@ -299,3 +313,23 @@ def rows(
             )
         )
     return out
+
+
+@st.composite
+def capacities(draw: st.DrawFn, data: list[dict[str, Any]]) -> WeeklyCapacity | None:
+    """No capacity, or weekly capacities (0 to 40 a week, fractional too) for some of the
+    lists and bands of ``data``."""
+    if draw(st.booleans()):
+        return None
+    keys = sorted(
+        {(r["provider_code"], r["treatment_function_code"], r["pathway_stage"]) for r in data}
+    )
+    bands = ["P1a", "P1b", "P2", "P3", "P4"]
+    per_list: dict[tuple[str, str, str], dict[str, float]] = {}
+    for key in keys:
+        chosen = draw(st.lists(st.sampled_from(bands), unique=True))
+        per_list[key] = {
+            code: draw(st.one_of(st.integers(0, 40), st.floats(0, 12).map(lambda v: round(v, 3))))
+            for code in chosen
+        }
+    return WeeklyCapacity(per_list)

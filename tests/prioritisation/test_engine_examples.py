@@ -9,6 +9,7 @@ import pytest
 
 from bench.baseline_scoring import score_rows
 from prioritisation import COMPONENTS, load_default_rules, rank_ptl, rtt_weeks
+from prioritisation.capacity import WeeklyCapacity, reach
 from prioritisation.ordering import SortKeys, sort_order
 from tests.prioritisation.builders import CENSUS, ETHNICITY_ON, book, entry, ptl, specialty_document
 
@@ -168,7 +169,29 @@ def test_deprivation_can_weight_by_a_domain() -> None:
 def test_protection_boundaries(priority: str, wait: int, reason: str) -> None:
     result = rank_rows([entry(priority_code=priority, wait_days=wait)])
     assert result.protection_reason[0] == reason
-    assert result.protected[0] == bool(reason)
+    # past its target (below the long-wait range) an entry is ordered by score, unprotected
+    assert result.protected[0] == (reason not in ("", "past_priority_target"))
+
+
+@pytest.mark.parametrize(
+    ("priority", "wait", "tier"),
+    [
+        ("P3", 68, "routine"),
+        ("P3", 69, "target_margin"),
+        ("P3", 90, "target_margin"),
+        ("P3", 91, "past_target"),
+        ("P3", 329, "past_target"),
+        ("P3", 330, "long_wait"),
+        ("P2", 20, "routine"),
+        ("P2", 21, "target_margin"),
+        ("P2", 29, "past_target"),
+        ("P4", 329, "routine"),
+        ("P4", 330, "long_wait"),
+        ("P4", 800, "long_wait"),
+    ],
+)
+def test_ranges_of_wait(priority: str, wait: int, tier: str) -> None:
+    assert rank_rows([entry(priority_code=priority, wait_days=wait)]).tier[0] == tier
 
 
 def test_rtt_week_counting_follows_the_guidance() -> None:
@@ -191,19 +214,88 @@ def test_protected_entry_is_never_behind_an_unprotected_one_of_its_priority() ->
 def test_protected_entries_are_ordered_by_wait_never_by_uplift() -> None:
     uplift = {"imd_decile": 1, "inclusion": "autism"}
     rows = [
-        entry(pathway_id="p3-past", wait_days=95),  # past the 90-day target
-        entry(pathway_id="p3-near", wait_days=80, **uplift),  # 80 + 21 (capped) = 101
+        entry(pathway_id="p3-near", wait_days=85),  # within the margin of the 90-day target
+        entry(pathway_id="p3-nearer", wait_days=80, **uplift),  # 80 + 21 (capped) = 101
         entry(pathway_id="p4-104", priority_code="P4", wait_days=740),  # past 104 weeks
         entry(pathway_id="p4-78", priority_code="P4", wait_days=720, **uplift),  # 720 + 31
     ]
     result = rank_rows(rows)
     assert result.score[1] > result.score[0] and result.score[3] > result.score[2]
     assert result.protection_reason.tolist() == [
-        "past_priority_target", "within_priority_target_margin", "past_104_weeks",
+        "within_priority_target_margin", "within_priority_target_margin", "past_104_weeks",
         "past_78_weeks",
     ]  # fmt: skip
     assert result.rank.tolist() == [1, 2, 3, 4]
     assert result.conventional_rank.tolist() == [1, 2, 3, 4]
+
+
+def test_past_target_entries_are_ordered_by_score_within_the_cap() -> None:
+    """P3 past its 90-day target: a deprived entry overtakes a longer wait by up to the cap
+    (21 days), never more, and never anyone in the long-wait range."""
+    uplift = {"imd_decile": 1, "inclusion": "autism"}  # 14.23 + 14.23, capped at 21
+    rows = [
+        entry(pathway_id="long", wait_days=330),  # long-wait range: ordered by wait, first
+        entry(pathway_id="past-200", wait_days=200),
+        entry(pathway_id="past-180", wait_days=180, **uplift),  # 201: ahead of 200
+        entry(pathway_id="past-178", wait_days=178, **uplift),  # 199: behind 200
+        entry(pathway_id="margin-90", wait_days=90, **uplift),  # target margin, by wait
+        entry(pathway_id="margin-85", wait_days=85),
+    ]
+    result = rank_rows(rows)
+    assert result.tier.tolist() == [
+        "long_wait", "past_target", "past_target", "past_target", "target_margin",
+        "target_margin",
+    ]  # fmt: skip
+    assert result.rank.tolist() == [1, 3, 2, 4, 5, 6]
+    assert result.conventional_rank.tolist() == [1, 2, 3, 4, 5, 6]
+    assert not result.protected[1:4].any() and result.protected[[0, 4, 5]].all()
+    sentence = result.explain([2])[0]["sentence"]
+    assert sentence.endswith(
+        "capped at 21 days; past its target: ordered among patients past target by score (only "
+        "someone who has waited at most 21 days less can overtake it)"
+    )
+
+
+def test_last_chance_entries_come_after_the_long_wait_range() -> None:
+    """With 3 bookings a week, next week reaches 4 entries of the band (ceil(3 × 4 / 3)).
+    margin-86 is within reach and would pass its 90-day target within 7 days: it goes ahead
+    of the entries already past target; margin-83 would not pass it within the week."""
+    rows = [
+        entry(pathway_id="long", wait_days=400),
+        entry(pathway_id="past-120", wait_days=120),
+        entry(pathway_id="past-100", wait_days=100, imd_decile=1),
+        entry(pathway_id="margin-86", wait_days=86),
+        entry(pathway_id="margin-83", wait_days=83),
+        entry(pathway_id="p4", priority_code="P4", wait_days=100),
+    ]
+    capacity = WeeklyCapacity({("RKB", "110", "admitted"): {"P3": 3, "P4": 1}})
+    result = rank_ptl(ptl(rows), DEFAULT, CENSUS, capacity=capacity)
+    assert result.tier.tolist() == [
+        "long_wait", "past_target", "past_target", "last_chance", "target_margin", "routine",
+    ]  # fmt: skip
+    assert result.rank.tolist() == [1, 3, 4, 2, 5, 6]
+    assert result.protection_reason[3] == "last_chance" and result.protected[3]
+    assert "protected: within next week's bookings and would pass the target" in (
+        result.explain([3])[0]["sentence"]
+    )
+    without = rank_ptl(ptl(rows), DEFAULT, CENSUS)
+    assert without.tier[3] == "target_margin" and without.rank.tolist() == [1, 2, 3, 4, 5, 6]
+    # reach 2 (capacity 1.5 → ceil(2.0)): margin-86 is fourth in conventional order, out of reach
+    short = WeeklyCapacity({("RKB", "110", "admitted"): {"P3": 1.5}})
+    assert rank_ptl(ptl(rows), DEFAULT, CENSUS, capacity=short).tier[3] == "target_margin"
+
+
+def test_reach_is_capacity_times_four_thirds_rounded_up() -> None:
+    assert [reach(c) for c in (0, 0.001, 0.75, 1, 3, 3.001, 7.5, 100)] == [
+        0, 1, 1, 2, 4, 5, 10, 134,
+    ]  # fmt: skip
+
+
+def test_capacity_is_validated() -> None:
+    with pytest.raises(ValueError, match="RKB/110/admitted P3: must be a number"):
+        WeeklyCapacity({("RKB", "110", "admitted"): {"P3": -1}})
+    with pytest.raises(ValueError, match="must be a number"):
+        WeeklyCapacity({("RKB", "110", "admitted"): {"P3": float("nan")}})
 
 
 def test_uplift_reorders_unprotected_entries_within_a_priority() -> None:
@@ -374,12 +466,13 @@ def test_explanation_record_and_sentence() -> None:
     assert record["sentence"] == (
         "ranked 1st of 2 in Trauma & Orthopaedics P3: waited 42 weeks, plus 14.23 days for "
         "living in one of the 10% most deprived areas, plus 14.23 days for having a learning "
-        "disability; capped at 21 days; protected: past the target for its priority (equity "
-        "uplift does not change its place)"
+        "disability; capped at 21 days; past its target: ordered among patients past target "
+        "by score (only someone who has waited at most 21 days less can overtake it)"
     )
     assert plain["sentence"] == (
-        "ranked 2nd of 2 in Trauma & Orthopaedics P3: waited 41 weeks; protected: past the "
-        "target for its priority"
+        "ranked 2nd of 2 in Trauma & Orthopaedics P3: waited 41 weeks; past its target: "
+        "ordered among patients past target by score (only someone who has waited at most 21 "
+        "days less can overtake it)"
     )
     assert parked["sentence"] == (
         "not ranked in Trauma & Orthopaedics: the patient has chosen to defer treatment; "

@@ -34,7 +34,10 @@ def test_format_days() -> None:
 def test_protection_phrases() -> None:
     assert protection_phrase("past_52_weeks") == "past 52 weeks"
     assert protection_phrase("within_65_week_margin") == "close to 65 weeks"
-    assert protection_phrase("past_priority_target") == "past the target for its priority"
+    assert protection_phrase("within_priority_target_margin") == (
+        "close to the target for its priority"
+    )
+    assert protection_phrase("last_chance").startswith("within next week's bookings")
 
 
 def test_package_imports_only_stdlib_numpy_and_pydantic() -> None:

@@ -22,6 +22,7 @@ from tests.prioritisation.builders import (
     CENSUS,
     INCLUSION,
     book,
+    capacities,
     ptl,
     rows,
     rule_books,
@@ -66,65 +67,102 @@ def test_ranks_are_a_permutation_within_each_list(data, rules) -> None:
     assert (result.rank[result.parked] == 0).all()
 
 
+@st.composite
+def ranked_case(draw: st.DrawFn, overrides: tuple[str, ...] = ()) -> RankingResult:
+    """A ranked PTL: random rows and rule book, with or without capacity and overrides."""
+    data = draw(st.one_of(rows(), rows(min_size=6, crowded=True)))
+    rules = draw(rule_books())
+    chosen = None
+    if overrides:
+        kinds = draw(st.lists(st.sampled_from(["", "", *overrides]), min_size=len(data),
+                              max_size=len(data)))  # fmt: skip
+        days = [
+            draw(st.floats(-50, 50).map(lambda d: round(d, 2))) if k == "adjust_uplift" else 0.0
+            for k in kinds
+        ]
+        chosen = Overrides.from_columns(kinds, days)
+    return rank_ptl(ptl(data), rules, CENSUS, chosen, draw(capacities(data)))
+
+
+WAIT_ORDERED_TIERS = ("long_wait", "last_chance", "target_margin")
+
+
 @SETTINGS
-@given(rows(), rule_books())
-def test_priority_order_and_protection_are_never_broken(data, rules) -> None:
-    result = run(data, rules)
+@given(ranked_case(("pin_ahead", "hold_back", "adjust_uplift")))
+def test_clinical_priority_is_never_crossed(result) -> None:
     band = _band(result)
     i, j = _pairs_in_same_list(result)
     assert (band[i] <= band[j]).all(), "a lower priority ranked ahead of a higher one"
-    same = band[i] == band[j]
-    assert not (same & ~result.protected[i] & result.protected[j]).any(), (
-        "an unprotected entry ranked ahead of a protected one of its priority"
-    )
-    unprotected = same & ~result.protected[i] & ~result.protected[j]
-    assert (result.score_centidays[i][unprotected] >= result.score_centidays[j][unprotected]).all()
-    protected = same & result.protected[i] & result.protected[j]
-    assert (result.wait_days[i][protected] >= result.wait_days[j][protected]).all()
 
 
 @SETTINGS
-@given(rows(), rule_books())
-def test_protected_entries_keep_their_conventional_place(data, rules) -> None:
-    result = run(data, rules)
-    protected = result.protected
-    assert (result.rank[protected] == result.conventional_rank[protected]).all()
-    for list_id in np.unique(result.list_id[protected]):
-        for code in np.unique(result.priority_code[protected]):
-            members = np.flatnonzero(
-                protected & (result.list_id == list_id) & (result.priority_code == code)
-            )
-            by_rank = members[np.argsort(result.rank[members])]
-            by_wait = members[np.argsort(result.conventional_rank[members])]
-            assert by_rank.tolist() == by_wait.tolist()
-            assert (np.diff(result.wait_days[by_rank]) <= 0).all()
-
-
-@SETTINGS
-@given(rows(), rule_books())
-def test_no_protected_entry_is_behind_a_shorter_wait_of_its_priority(data, rules) -> None:
-    result = run(data, rules)
-    i, j = _pairs_in_same_list(result)
-    band = _band(result)
-    behind = (band[i] == band[j]) & result.protected[j]
-    assert (result.wait_days[i][behind] >= result.wait_days[j][behind]).all()
-
-
-@SETTINGS
-@given(rows(), rule_books(), st.data())
-def test_only_a_pin_puts_a_shorter_wait_ahead_of_a_protected_entry(data, rules, draw) -> None:
-    kinds = st.sampled_from(["", "", "pin_ahead", "hold_back"])
-    overrides = Overrides.from_columns(
-        draw.draw(st.lists(kinds, min_size=len(data), max_size=len(data)))
-    )
-    result = run(data, rules, overrides)
+@given(ranked_case(("pin_ahead", "hold_back")))
+def test_no_wait_ordered_entry_is_behind_a_shorter_wait_unless_pinned(result) -> None:
+    """Long-wait, target-margin and last-chance entries: only a clinician's pin puts a shorter
+    wait ahead of them (their own hold-back is refused)."""
     pinned = (result.override_kind == "pin_ahead") & (result.override_status == "applied")
     i, j = _pairs_in_same_list(result)
     band = _band(result)
-    shorter = (
-        (band[i] == band[j]) & result.protected[j] & (result.wait_days[i] < result.wait_days[j])
-    )
+    guarded = np.isin(result.tier, WAIT_ORDERED_TIERS)
+    shorter = (band[i] == band[j]) & guarded[j] & (result.wait_days[i] < result.wait_days[j])
     assert (pinned[i][shorter] & ~pinned[j][shorter]).all()
+    assert (result.protected == guarded).all()
+    held = (result.override_kind == "hold_back") & guarded
+    assert (result.override_status[held] == "ignored_protected").all()
+
+
+@SETTINGS
+@given(ranked_case(("pin_ahead", "hold_back", "adjust_uplift")))
+def test_displacement_is_bounded_by_the_cap(result) -> None:
+    """An entry is overtaken by a shorter wait only by at most its band's cap in days, unless
+    a clinician pinned the other, held this one back or adjusted either, or the other is a
+    last-chance entry."""
+    applied = result.override_status == "applied"
+    pinned = applied & (result.override_kind == "pin_ahead")
+    held = applied & (result.override_kind == "hold_back")
+    adjusted = applied & (result.override_kind == "adjust_uplift")
+    i, j = _pairs_in_same_list(result)
+    band = _band(result)
+    overtaken = (band[i] == band[j]) & (result.wait_days[i] < result.wait_days[j])
+    excused = pinned[i] | held[j] | adjusted[i] | adjusted[j] | (result.tier[i] == "last_chance")
+    days_less = (result.wait_days[j] - result.wait_days[i]) * 100
+    within_cap = days_less <= result.cap_centidays[j]
+    assert (within_cap | excused)[overtaken].all()
+    # the last-chance exception only ever overtakes entries already past their target
+    late = overtaken & (result.tier[i] == "last_chance") & ~pinned[i] & ~held[j] & ~within_cap
+    assert (result.tier[j][late] == "past_target").all()
+
+
+@SETTINGS
+@given(ranked_case())
+def test_ranges_follow_the_conventional_order_and_order_within(result) -> None:
+    """Between ranges the order is the conventional one (last-chance entries aside); inside a
+    range entries go by wait, or by score in the past-target and routine ranges."""
+    band = _band(result)
+    i, j = _pairs_in_same_list(result)
+    same = band[i] == band[j]
+    order = ["long_wait", "last_chance", "past_target", "target_margin", "routine"]
+    tier_i = np.array([order.index(t) for t in result.tier[i]], dtype=int)
+    tier_j = np.array([order.index(t) for t in result.tier[j]], dtype=int)
+    assert (tier_i[same] <= tier_j[same]).all()
+    conventional = same & (result.tier[i] != "last_chance") & (result.tier[j] != "last_chance")
+    longer = result.wait_days[i] >= result.wait_days[j]
+    assert (longer | (tier_i == tier_j))[conventional].all()
+    inside = same & (tier_i == tier_j)
+    by_score = np.isin(result.tier[i], ["past_target", "routine"])
+    assert (result.score_centidays[i] >= result.score_centidays[j])[inside & by_score].all()
+    assert longer[inside & ~by_score].all()
+
+
+@SETTINGS
+@given(ranked_case())
+def test_protected_entries_keep_their_conventional_place(result) -> None:
+    """Without overrides a long-wait or target-margin entry keeps its conventional rank; a
+    last-chance entry only moves up."""
+    fixed = np.isin(result.tier, ["long_wait", "target_margin"])
+    assert (result.rank[fixed] == result.conventional_rank[fixed]).all()
+    last = result.tier == "last_chance"
+    assert (result.rank[last] <= result.conventional_rank[last]).all()
 
 
 @SETTINGS
@@ -150,6 +188,29 @@ def test_zero_uplifts_reproduce_the_conventional_order(data, rules) -> None:
     result = run(data, rules)
     assert (result.rank == result.conventional_rank).all()
     assert (result.score_centidays == result.wait_days * 100).all()
+
+
+@SETTINGS
+@given(
+    st.one_of(st.just(book(default=zero_uplift_default())), zero_uplift_books()),
+    st.data(),
+)
+def test_zero_uplifts_with_capacity_move_only_last_chance_entries(rules, draw) -> None:
+    """With capacity known the last-chance entries move up to just behind the long-wait range;
+    everyone else keeps the conventional order."""
+    data = draw.draw(rows())
+    result = rank_ptl(ptl(data), rules, CENSUS, None, draw.draw(capacities(data)))
+    for list_id in np.unique(result.list_id[~result.parked]):
+        members = np.flatnonzero((result.list_id == list_id) & ~result.parked)
+        conventional = members[np.argsort(result.conventional_rank[members])]
+        band = _band(result)[conventional]
+        tier = result.tier[conventional]
+        key = [(b, 0 if t == "long_wait" else 1 if t == "last_chance" else 2) for b, t in
+               zip(band.tolist(), tier.tolist(), strict=True)]  # fmt: skip
+        expected = conventional[sorted(range(len(key)), key=lambda k: key[k])]
+        assert result.pathway_id[members[np.argsort(result.rank[members])]].tolist() == (
+            result.pathway_id[expected].tolist()
+        )
 
 
 @SETTINGS
@@ -195,21 +256,25 @@ def more_equity(draw: st.DrawFn) -> tuple[list[dict[str, Any]], int, dict[str, A
 
 
 @SETTINGS
-@given(more_equity(), rule_books())
-def test_more_equity_input_never_moves_an_entry_down(case, rules) -> None:
+@given(more_equity(), rule_books(), st.data())
+def test_more_equity_input_never_moves_an_entry_down(case, rules, draw) -> None:
     data, k, change = case
-    before = run(data, rules)
-    after = run([*data[:k], {**data[k], **change}, *data[k + 1 :]], rules)
+    capacity = draw.draw(capacities(data))
+    before = rank_ptl(ptl(data), rules, CENSUS, None, capacity)
+    changed = [*data[:k], {**data[k], **change}, *data[k + 1 :]]
+    after = rank_ptl(ptl(changed), rules, CENSUS, None, capacity)
     assert after.score_centidays[k] >= before.score_centidays[k]
     assert after.rank[k] <= before.rank[k], change
 
 
 @SETTINGS
-@given(more_equity(), rule_books())
-def test_more_equity_input_never_moves_a_protected_entry(case, rules) -> None:
+@given(more_equity(), rule_books(), st.data())
+def test_more_equity_input_never_moves_a_protected_entry(case, rules, draw) -> None:
     data, k, change = case
-    before = run(data, rules)
-    after = run([*data[:k], {**data[k], **change}, *data[k + 1 :]], rules)
+    capacity = draw.draw(capacities(data))
+    before = rank_ptl(ptl(data), rules, CENSUS, None, capacity)
+    changed = [*data[:k], {**data[k], **change}, *data[k + 1 :]]
+    after = rank_ptl(ptl(changed), rules, CENSUS, None, capacity)
     assert np.array_equal(after.protected, before.protected)
     protected = before.protected
     assert np.array_equal(after.rank[protected], before.rank[protected]), change
@@ -245,8 +310,10 @@ def test_engine_matches_the_per_row_baseline(data, rules, draw) -> None:
         for k in kinds
     ]
     overrides = Overrides.from_columns(kinds, days)
-    result = run(data, rules, overrides)
-    oracle = score_rows(ptl(data), rules, CENSUS, overrides)
+    capacity = draw.draw(capacities(data))
+    result = rank_ptl(ptl(data), rules, CENSUS, overrides, capacity)
+    plain = None if capacity is None else {k: dict(v) for k, v in capacity.per_list_band.items()}
+    oracle = score_rows(ptl(data), rules, CENSUS, overrides, plain)
     for name in (
         "rank",
         "conventional_rank",

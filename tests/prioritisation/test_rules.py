@@ -50,7 +50,8 @@ def test_default_rule_set_holds_the_documented_numbers() -> None:
     assert not rules.ethnicity.enabled
     assert rules.clinical_priority.parked_codes == ["P5", "P6"]
     assert rules.guardrails.long_wait_weeks == [52, 65, 78, 104]
-    assert rules.bounds is not None and rules.bounds.uplift_max_multiplier == 1.5
+    assert rules.bounds is not None and rules.bounds.uplift_max_multiplier == 2.0
+    assert rules.bounds.cap_max_multiplier == 2.0
     assert rules.rationale, "the default document carries its reasoning"
 
 
@@ -172,13 +173,13 @@ def test_unknown_flag_codes_are_rejected_by_the_book() -> None:
 def test_bounds_errors_list_every_problem_with_its_json_path() -> None:
     base = load_default_rule_set()
     ranked = copy.deepcopy(default_document()["clinical_priority"]["ranked"])
-    ranked[3]["cap_days"] = 30.0  # default 21: caps may not rise
+    ranked[3]["cap_days"] = 42.5  # default 21: caps may rise to 2× (42)
     ranked[3]["target_margin_days"] = 5  # default 21: protection may not narrow
     doc = specialty_document(
         "110",
         clinical_priority={"ranked": ranked},
-        deprivation={"decile_uplift_days": {**{str(d): 0.0 for d in range(1, 11)}, "1": 40.0}},
-        inclusion={"uplift_days": {"autism": 35.0, "carer": 20.0}},
+        deprivation={"decile_uplift_days": {**{str(d): 0.0 for d in range(1, 11)}, "1": 42.5}},
+        inclusion={"uplift_days": {"autism": 42.01, "carer": 20.0}},
         guardrails={"long_wait_weeks": [52, 78, 104], "long_wait_margin_days": 7},
     )
     with pytest.raises(RuleBoundsError) as info:
@@ -193,7 +194,8 @@ def test_bounds_errors_list_every_problem_with_its_json_path() -> None:
         "guardrails.long_wait_weeks",
         "guardrails.long_wait_margin_days",
     }
-    assert "40.0 days exceeds the bound of 31.5 (1.5 × default 21.0)" in str(info.value)
+    assert "42.5 days exceeds the bound of 42.0 (2.0 × default 21.0)" in str(info.value)
+    assert "42.5 exceeds the bound of 42.0 (2.0 × default 21.0)" in str(info.value)
     with pytest.raises(ValidationError, match="7 rule problem"):
         book(doc)
 
@@ -204,14 +206,21 @@ def test_rules_inside_the_bounds_are_accepted() -> None:
         deprivation={
             "decile_uplift_days": {
                 **default_document()["deprivation"]["decile_uplift_days"],
-                "1": 31.5,
+                "1": 42.0,
             }
         },
-        inclusion={"uplift_days": {"autism": 31.5, "carer": 14.0}},
+        inclusion={"uplift_days": {"autism": 42.0, "carer": 14.0}},
         ethnicity=ETHNICITY_ON,
+        clinical_priority={
+            "ranked": [
+                {**rule, "cap_days": rule["cap_days"] * 2}
+                for rule in default_document()["clinical_priority"]["ranked"]
+            ]
+        },
     )
     rules = book(doc)
-    assert rules.rule_set_for("110").deprivation.decile_uplift_days[1] == 31.5
+    assert rules.rule_set_for("110").deprivation.decile_uplift_days[1] == 42.0
+    assert rules.rule_set_for("110").clinical_priority.ranked[4].cap_days == 62.0
     assert rules.rule_set_for("999") is rules.default
 
 
@@ -233,7 +242,7 @@ def test_a_new_default_is_held_to_the_shipped_defaults_bounds() -> None:
     doc["clinical_priority"]["ranked"][3]["target_days"] = 120  # longer than 90
     doc["guardrails"]["long_wait_margin_days"] = 7
     doc["inclusion"]["uplift_days"]["carer"] = 20.0  # unlisted by the shipped default: <= 14
-    doc["bounds"] = {**doc["bounds"], "uplift_max_multiplier": 3.0, "cap_max_multiplier": 2.0}
+    doc["bounds"] = {**doc["bounds"], "uplift_max_multiplier": 3.0, "cap_max_multiplier": 2.5}
     assert _shipped_problems(doc) == {
         "default.deprivation.decile_uplift_days.1",
         "default.clinical_priority.ranked.4.cap_days",
@@ -243,7 +252,7 @@ def test_a_new_default_is_held_to_the_shipped_defaults_bounds() -> None:
         "default.bounds.uplift_max_multiplier",
         "default.bounds.cap_max_multiplier",
     }
-    with pytest.raises(ValidationError, match=r"3650\.0 days exceeds the bound of 31\.5"):
+    with pytest.raises(ValidationError, match=r"3650\.0 days exceeds the bound of 42\.0"):
         book(default=doc)
 
 
@@ -261,12 +270,12 @@ def test_a_tighter_default_is_accepted_and_binds_the_specialties() -> None:
 
 def test_bounds_do_not_compound_through_a_raised_default() -> None:
     raised = default_document()
-    raised["deprivation"]["decile_uplift_days"]["1"] = 31.5  # 1.5 × 21: allowed
+    raised["deprivation"]["decile_uplift_days"]["1"] = 42.0  # 2 × 21: allowed
     allowed = specialty_document("110")
-    allowed["deprivation"]["decile_uplift_days"]["1"] = 31.5
+    allowed["deprivation"]["decile_uplift_days"]["1"] = 42.0
     assert book(allowed, default=raised).specialties["110"]
     compounded = specialty_document("110")
-    compounded["deprivation"]["decile_uplift_days"]["1"] = 47.25  # 1.5 × 31.5
+    compounded["deprivation"]["decile_uplift_days"]["1"] = 84.0  # 2 × 42
     assert _shipped_problems(raised, compounded) == {
         "specialties.110.deprivation.decile_uplift_days.1"
     }
@@ -308,8 +317,8 @@ def test_the_example_in_docs_rules_md_is_valid_and_its_errors_are_real() -> None
     example = json.loads(re.search(r"```json\n(.*?)```", text, re.DOTALL).group(1))  # type: ignore[union-attr]
     rules = book(example)
     assert rules.rule_set_for("110").deprivation.imd_measure == "barriers"
-    example["clinical_priority"]["ranked"][3]["cap_days"] = 30.0
-    example["inclusion"]["uplift_days"]["autism"] = 40.0
+    example["clinical_priority"]["ranked"][3]["cap_days"] = 45.0
+    example["inclusion"]["uplift_days"]["autism"] = 45.0
     with pytest.raises(ValidationError) as info:
         book(example)
     for line in re.search(r"```\n(specialties.*?)```", text, re.DOTALL).group(1).splitlines():  # type: ignore[union-attr]
