@@ -275,8 +275,9 @@ def test_last_chance_entries_come_after_the_long_wait_range() -> None:
     ]  # fmt: skip
     assert result.rank.tolist() == [1, 3, 4, 2, 5, 6]
     assert result.protection_reason[3] == "last_chance" and result.protected[3]
-    assert "protected: within next week's bookings and would pass the target" in (
-        result.explain([3])[0]["sentence"]
+    assert (
+        "protected: within next week's bookings and would pass the target"
+        in (result.explain([3])[0]["sentence"])
     )
     without = rank_ptl(ptl(rows), DEFAULT, CENSUS)
     assert without.tier[3] == "target_margin" and without.rank.tolist() == [1, 2, 3, 4, 5, 6]
