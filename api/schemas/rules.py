@@ -172,7 +172,7 @@ class RuleDocumentRejected(BaseModel):
                 "errors": [
                     {
                         "path": "deprivation.decile_uplift_days.1",
-                        "message": "40.0 days exceeds the bound of 31.5 (1.5 × default 21.0) "
+                        "message": "45.0 days exceeds the bound of 42.0 (2.0 × default 21.0) "
                         "(bounds of the shipped default)",
                     },
                     {

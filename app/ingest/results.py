@@ -47,6 +47,7 @@ class WarningCode(StrEnum):
     IMD_UNKNOWN = "imd_unknown"
     LSOA_NOT_IN_IMD_LOOKUP = "lsoa_not_in_imd_lookup"
     IMD_DECILE_DIFFERS_FROM_LOOKUP = "imd_decile_differs_from_lookup"
+    PRIORITY_CODE_BLANK = "priority_code_blank"
     PRIORITY_SET_DATE_STALE = "priority_set_date_stale"
     RTT_STATUS_CLOCK_STOPPED = "rtt_status_clock_stopped"
 

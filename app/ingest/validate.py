@@ -65,7 +65,7 @@ def validate_table(
         ),
         "pathway_stage": fields.pathway_stage(c),
         "priority_code": fields.reference_code(
-            c, "priority_code", reference.priority_codes, "priority code", required=True
+            c, "priority_code", reference.priority_codes, "priority code", required=False
         ),
         "sex": fields.sex(c),
         "ethnic_category": fields.reference_code(
@@ -297,6 +297,13 @@ def _other_warnings(
     priority_set = when["priority_set_date"]
     stopped = np.array(sorted(RTT_CLOCK_STOPPED_STATUSES), dtype=np.bytes_)
     warnings = [
+        _warning(
+            WarningCode.PRIORITY_CODE_BLANK,
+            is_empty(text["priority_code"]),
+            table,
+            "with no priority code: kept blank, ranked as the rule set's unset_priority_as "
+            "(P4 by default) and flagged; record a clinical priority",
+        ),
         _warning(
             WarningCode.PRIORITY_SET_DATE_STALE,
             ~np.isnat(priority_set) & (priority_set < np.datetime64(cutoff, "D")),

@@ -32,6 +32,7 @@ MEASURES: tuple[str, ...] = (
     "imd_unknown",
     "lsoa_missing",
     "lsoa_not_in_lookup",
+    "priority_missing",
     "priority_date_missing",
     "priority_date_stale",
     "last_validated_missing",
@@ -107,6 +108,7 @@ def problem_masks(
         "imd_unknown": columns.imd_decile == 0,
         "lsoa_missing": ~columns.lsoa_present,
         "lsoa_not_in_lookup": columns.lsoa_present & ~columns.lsoa_in_lookup,
+        "priority_missing": columns.priority == "",
         "priority_date_missing": np.isnat(columns.priority_set_date),
         "priority_date_stale": _older_than(
             columns.priority_set_date, census_date, thresholds.priority_stale_days

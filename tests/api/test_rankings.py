@@ -207,6 +207,7 @@ def test_override_lifecycle_over_http(ranked, auth):
         == (later["specialty"], later["pathway_stage"], later["priority_code"])
         and not earlier["protected"]
         and not later["protected"]
+        and earlier["protection_reason"] == later["protection_reason"]
     )
     url = f"/api/v1/ptl/entries/{target['pathway_id']}/overrides"
     doctor = auth("clinician", subject="dr.who")

@@ -119,7 +119,7 @@ def test_invalid_documents_are_refused_with_every_path(client, auth):
     }
 
     beyond = {
-        **_with_decile_1(document, 40.0),
+        **_with_decile_1(document, 45.0),
         "core20": {"enabled": True, "uplift_days": 30.0},
         "inclusion": {**document["inclusion"], "uplift_days": {"made_up_group": 7.0}},
     }
@@ -131,7 +131,7 @@ def test_invalid_documents_are_refused_with_every_path(client, auth):
         "core20.uplift_days",
         "inclusion.uplift_days.made_up_group",
     }
-    assert "exceeds the bound of 31.5" in errors["deprivation.decile_uplift_days.1"]
+    assert "exceeds the bound of 42.0" in errors["deprivation.decile_uplift_days.1"]
     wrong_id = _put(client, auth, draft, {**document, "rule_set_id": "120"}, '"1"')
     assert [e["path"] for e in wrong_id.json()["errors"]] == ["rule_set_id"]
     unchanged = client.get(f"{RULES}/110/versions/1", headers=auth("clinician"))

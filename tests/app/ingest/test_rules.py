@@ -44,7 +44,6 @@ REFUSED = [
     ("pathway_stage", "INON", NON_RTT.format("INON")),
     ("pathway_stage", "onon", NON_RTT.format("ONON")),
     ("pathway_stage", "waiting", STAGE),
-    ("priority_code", "", "priority_code is required"),
     ("priority_code", "P7", f"unknown priority code 'P7' (expected one of {PRIORITIES})"),
     ("priority_code", "P1", f"unknown priority code 'P1' (expected one of {PRIORITIES})"),
     ("rtt_clock_start", "", "rtt_clock_start is required"),

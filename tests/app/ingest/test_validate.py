@@ -57,9 +57,21 @@ class TestEveryErrorIsListed:
         assert [(e.row, e.field) for e in validate(table).errors] == [(2, "sex")]
 
     def test_json_record_missing_a_required_key(self, validate: Validate) -> None:
-        record = {key: value for key, value in VALID_ROW.items() if key != "priority_code"}
+        record = {key: value for key, value in VALID_ROW.items() if key != "pathway_stage"}
         outcome = validate(RawTable.from_records([record]))
-        assert _errors(outcome) == [(1, "priority_code", "priority_code is required")]
+        assert _errors(outcome) == [(1, "pathway_stage", "pathway_stage is required")]
+
+    def test_a_blank_priority_is_accepted_flagged_and_warned(self, validate: Validate) -> None:
+        outcome = validate(
+            RawTable.from_records(
+                [dict(VALID_ROW, priority_code=""), dict(VALID_ROW, pathway_id="B")]
+            )
+        )
+        validated = _validated(outcome)
+        assert _warnings(outcome)[WarningCode.PRIORITY_CODE_BLANK] == (1, [1])
+        blank = next(w for w in validated.warnings if w.code == WarningCode.PRIORITY_CODE_BLANK)
+        assert "ranked as the rule set's unset_priority_as" in blank.message
+        assert validated.priority_code.tolist() == ["", "P3"]
 
     def test_reader_and_value_errors_are_merged(self, validate: Validate) -> None:
         line = ",".join(VALID_ROW.values())

@@ -73,7 +73,7 @@ def test_a_default_cannot_widen_the_shipped_bounds(engine):
     document = default_document(version="wide")
     document["deprivation"]["decile_uplift_days"]["1"] = 3650.0
     document["clinical_priority"]["ranked"][4]["cap_days"] = 3650.0
-    document["bounds"] = {**document["bounds"], "uplift_max_multiplier": 2.0}
+    document["bounds"] = {**document["bounds"], "uplift_max_multiplier": 2.5}
     problems = _default_problems(engine, document)
     assert set(problems) == {
         "deprivation.decile_uplift_days.1",
@@ -81,10 +81,10 @@ def test_a_default_cannot_widen_the_shipped_bounds(engine):
         "bounds.uplift_max_multiplier",
     }
     assert problems["deprivation.decile_uplift_days.1"] == (
-        "3650.0 days exceeds the bound of 31.5 (1.5 × default 21.0) (bounds of the shipped default)"
+        "3650.0 days exceeds the bound of 42.0 (2.0 × default 21.0) (bounds of the shipped default)"
     )
     assert problems["clinical_priority.ranked.4.cap_days"].startswith(
-        "3650.0 exceeds the bound of 31.0"
+        "3650.0 exceeds the bound of 62.0"
     )
     only_cap = default_document(version="cap")
     only_cap["clinical_priority"]["ranked"][4]["cap_days"] = 3650.0
