@@ -176,6 +176,9 @@ class QualityRowOut(BaseModel):
     lsoa_not_in_lookup: Annotated[
         MeasureOut, _measure("LSOA given but not in the IMD lookup (IMD source `unknown`).")
     ]
+    priority_missing: Annotated[
+        MeasureOut, _measure("No priority code (ranked as the rule set's unset_priority_as, P4).")
+    ]
     priority_date_missing: Annotated[MeasureOut, _measure("No priority set/review date.")]
     priority_date_stale: Annotated[
         MeasureOut, _measure("Priority date more than `priority_stale_days` before the census.")

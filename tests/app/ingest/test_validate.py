@@ -71,7 +71,7 @@ class TestEveryErrorIsListed:
         assert _warnings(outcome)[WarningCode.PRIORITY_CODE_BLANK] == (1, [1])
         blank = next(w for w in validated.warnings if w.code == WarningCode.PRIORITY_CODE_BLANK)
         assert "ranked as the rule set's unset_priority_as" in blank.message
-        assert validated.priority_code.tolist() == ["", "P3"]
+        assert validated.priority_code.tolist() == ["", VALID_ROW["priority_code"]]
 
     def test_reader_and_value_errors_are_merged(self, validate: Validate) -> None:
         line = ",".join(VALID_ROW.values())

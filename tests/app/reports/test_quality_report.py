@@ -29,7 +29,12 @@ ROWS = [
         "priority_set_date": _ago(91),
         "last_validated_date": _ago(85),
     },
-    {"imd_decile": 3, "priority_set_date": _ago(10), "last_validated_date": _ago(10)},  # d
+    {  # d: no priority code (ranked as P4)
+        "imd_decile": 3,
+        "priority_code": "",
+        "priority_set_date": _ago(10),
+        "last_validated_date": _ago(10),
+    },
     # specialty 130: two entries (one parked: still counted for data quality)
     {
         "treatment_function_code": "130",
@@ -68,6 +73,7 @@ def test_quality_shares_by_hand(engine):
         "imd_unknown": (2, 50.0),
         "lsoa_missing": (2, 50.0),
         "lsoa_not_in_lookup": (1, 25.0),
+        "priority_missing": (1, 25.0),
         "priority_date_missing": (1, 25.0),
         "priority_date_stale": (1, 25.0),
         "last_validated_missing": (1, 25.0),
@@ -82,6 +88,7 @@ def test_quality_shares_by_hand(engine):
         "imd_unknown": (1, 50.0),
         "lsoa_missing": (1, 50.0),
         "lsoa_not_in_lookup": (0, 0.0),
+        "priority_missing": (0, 0.0),
         "priority_date_missing": (1, 50.0),
         "priority_date_stale": (1, 50.0),
         "last_validated_missing": (1, 50.0),
