@@ -1,7 +1,7 @@
 """Benchmark: score and rank 1,000,000 PTL entries across 20 specialties.
 
 Run with ``python -m bench.scoring_benchmark [--rows N] [--baseline-rows M]``. Prints the best
-of several timed runs of ``rank_ptl``, the peak memory it allocates (tracemalloc, a separate
+of several timed runs of ``rank_ptl`` (from strings, and on entries coded once), the peak memory it allocates (tracemalloc, a separate
 run), the process's peak RSS, and the ratio to the per-row Python baseline. The baseline is
 timed on a smaller sample and extrapolated linearly (it is O(n) apart from a per-list sort).
 """
@@ -20,6 +20,7 @@ import numpy as np
 
 from bench.baseline_scoring import score_rows
 from prioritisation import FlagMatrix, PtlArrays, RuleBook, load_default_rules, rank_ptl
+from prioritisation.coded import CodedPtl
 
 CENSUS = date(2026, 11, 23)
 SPECIALTIES = (
@@ -139,6 +140,9 @@ def main() -> None:
 
     result = rank_ptl(arrays, rules, CENSUS)  # warm-up
     seconds = _best_seconds(run, args.repeats)
+    coded = CodedPtl.from_arrays(arrays)
+    coding = _best_seconds(lambda: CodedPtl.from_arrays(arrays), 1)
+    coded_seconds = _best_seconds(lambda: rank_ptl(coded, rules, CENSUS), args.repeats)
     tracemalloc.start()
     run()
     _, peak = tracemalloc.get_traced_memory()
@@ -154,6 +158,10 @@ def main() -> None:
     print(f"numpy {np.__version__}, python {platform.python_version()}")
     print(f"rows: {args.rows:,} in {lists} lists across {len(SPECIALTIES)} specialties")
     print(f"rank_ptl: {seconds:.3f} s (best of {args.repeats})")
+    print(
+        f"rank_ptl on entries coded once (CodedPtl): {coded_seconds:.3f} s "
+        f"(best of {args.repeats}); coding them: {coding:.3f} s"
+    )
     print(f"peak memory allocated by rank_ptl (tracemalloc): {peak / 2**20:.0f} MiB")
     print(f"peak RSS of the whole process (inputs included): {rss_kib / 1024:.0f} MiB")
     print(

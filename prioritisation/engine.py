@@ -12,8 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from prioritisation.capacity import NO_REACH, WeeklyCapacity
-from prioritisation.codes import PATHWAY_STAGES
-from prioritisation.factorise import dense_rank, factorise, factorise_ints, factorise_known
+from prioritisation.coded import CodedPtl
 from prioritisation.guardrails import RANGES, last_chance_candidates, protection
 from prioritisation.inputs import Overrides, PtlArrays, override_centidays
 from prioritisation.ordering import SortKeys, duplicate_pathways, order_score, ranks, sort_order
@@ -87,7 +86,7 @@ def _band_positions(order: NDArray[np.intp], group: IntArray) -> IntArray:
 
 
 def rank_ptl(
-    arrays: PtlArrays,
+    arrays: PtlArrays | CodedPtl,
     rules: RuleBook,
     census_date: np.datetime64 | date | str,
     overrides: Overrides | None = None,
@@ -95,27 +94,18 @@ def rank_ptl(
 ) -> RankingResult:
     """Score every entry and rank each list (provider, treatment function, pathway stage).
 
+    ``arrays`` may be coded once beforehand (:class:`CodedPtl`) to rank the same entries
+    repeatedly without re-coding their strings; the result is the same.
     ``capacity`` (patients booked per week per list and priority band) switches on the
     last-chance range for the lists it names. Raises ValueError for priority codes no rule set
     knows, a pathway id repeated within a list, or a rule set weighting by an IMD domain the
     input lacks. See docs/scoring.md.
     """
     census = as_census_day(census_date)
-    n = len(arrays)
-
-    tfc, tfc_values = factorise(arrays.treatment_function_code)
-    provider, provider_values = factorise(arrays.provider_code)
-    stage, stage_values = factorise_known(arrays.pathway_stage, PATHWAY_STAGES)
-    n_tfc, n_stage = max(len(tfc_values), 1), max(len(stage_values), 1)
-    list_id, list_codes = factorise_ints((provider * n_tfc + tfc) * n_stage + stage)
-    list_keys = tuple(
-        (
-            str(provider_values[c // (n_tfc * n_stage)]),
-            str(tfc_values[(c // n_stage) % n_tfc]),
-            str(stage_values[c % n_stage]),
-        )
-        for c in list_codes.tolist()
-    )
+    coded = arrays if isinstance(arrays, CodedPtl) else CodedPtl.from_arrays(arrays)
+    n = len(coded)
+    list_id, list_keys = coded.lists()
+    tfc, tfc_values = coded.treatment_function_code.codes, coded.treatment_function_code.values
 
     specialty = [rules.specialties.get(str(t)) for t in tfc_values]
     used_ids = sorted({s.rule_set_id for s in specialty if s is not None})
@@ -124,21 +114,21 @@ def rank_ptl(
         [0 if s is None else 1 + used_ids.index(s.rule_set_id) for s in specialty], np.int64
     )
     rows = row_of_tfc[tfc] if n else np.zeros(0, np.int64)
-    priority, priority_values = factorise(arrays.priority_code)
+    priority, priority_values = coded.priority_code.codes, coded.priority_code.values
     index = RuleIndex.build(rows, len(rule_sets), priority, len(priority_values))
-    status, status_values = factorise(arrays.rtt_status)
+    status, status_values = coded.rtt_status.codes, coded.rtt_status.values
     tables = build_tables(
         rule_sets,
         priority_codes=priority_values.tolist(),
         rtt_statuses=status_values.tolist(),
-        inclusion_columns=arrays.inclusion_groups.codes,
-        clinical_area_columns=arrays.clinical_areas.codes,
+        inclusion_columns=coded.inclusion_groups.columns,
+        clinical_area_columns=coded.clinical_areas.columns,
     )
 
     position = index.by_priority(tables.priority.position)
     unknown = position == UNKNOWN
     if unknown.any():
-        codes = sorted(set(arrays.priority_code[unknown].tolist()))
+        codes = sorted(set(priority_values[priority[unknown]].tolist()))
         raise ValueError(
             f"priority codes not ranked or parked by the rule set: {codes} "
             f"({int(unknown.sum())} entries); map or reject them before ranking"
@@ -150,16 +140,20 @@ def rank_ptl(
     parked_reason[deferred] = PARKED_REASONS.index("patient_deferred")
     parked_reason[monitoring] = PARKED_REASONS.index("active_monitoring")
 
-    pathway = dense_rank(arrays.pathway_id)
-    duplicates = duplicate_pathways(list_id, pathway, len(list_keys))
+    pathway = coded.pathway
+    duplicates = (
+        np.zeros(0, np.int64)
+        if coded.pathways_distinct
+        else duplicate_pathways(list_id, pathway, len(list_keys))
+    )
     if len(duplicates):
-        examples = sorted(set(arrays.pathway_id[duplicates].tolist()))[:5]
+        examples = sorted(set(coded.pathway_id[duplicates].tolist()))[:5]
         raise ValueError(
             f"pathway ids repeated within a list ({len(duplicates)} entries), e.g. {examples}; "
             "deduplicate the PTL before ranking"
         )
 
-    clock = arrays.rtt_clock_start.astype(np.int64)
+    clock = coded.clock
     wait_days = np.maximum(census.astype(np.int64) - clock, 0)
     band_codes = tuple(rule.code for rule in rules.default.clinical_priority.ranked)
     band = np.where(parked, len(band_codes), position)
@@ -183,12 +177,12 @@ def rank_ptl(
         index=index,
         tables=tables,
         wait_days=wait_days,
-        imd_decile=arrays.imd_decile,
-        imd_domain_deciles=arrays.imd_domain_deciles,
-        ethnic_category=arrays.ethnic_category,
-        ethnic_group=arrays.ethnic_group,
-        inclusion=arrays.inclusion_groups,
-        clinical_areas=arrays.clinical_areas,
+        imd_decile=coded.imd_decile,
+        imd_domain_deciles=coded.imd_domain_deciles,
+        ethnic_category=coded.ethnic_category,
+        ethnic_group=coded.ethnic_group,
+        inclusion=coded.inclusion_groups,
+        clinical_areas=coded.clinical_areas,
         override_cents=override_cents,
         parked=parked,
     )
@@ -225,7 +219,7 @@ def rank_ptl(
         rule_set_versions=tuple(rs.version for rs in rule_sets),
         override_kind=overrides.kind if overrides is not None else np.full(n, "", dtype="<U1"),
         override_status_index=override_status,
-        inputs=arrays,
+        coded=coded,
         rules=rules,
         ranked_order=order[~parked[order]],
     )

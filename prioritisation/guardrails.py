@@ -140,16 +140,27 @@ def protection(
 
     mark((wait_days >= target - margin) & (wait_days <= target), "within_priority_target_margin")
     mark(wait_days > target, "past_priority_target")
-    for j, weeks in enumerate(tables.long_wait_weeks):
-        applies = index.per_set(tables.long_wait_applies[:, j])
-        day = breach_day(weeks)
-        mark(
-            applies & (wait_days >= day - long_margin) & (wait_days < day),
-            f"within_{weeks}_week_margin",
-        )
-    for j, weeks in enumerate(tables.long_wait_weeks):
-        applies = index.per_set(tables.long_wait_applies[:, j])
-        mark(applies & (wait_days >= breach_day(weeks)), f"past_{weeks}_weeks")
+    weeks = tables.long_wait_weeks
+    if weeks and tables.long_wait_applies.all():
+        # Every rule set uses every threshold: one search finds the thresholds passed.
+        days = np.array([breach_day(w) for w in weeks], np.int64)
+        passed = np.searchsorted(days, wait_days, side="right")
+        past = np.array([0, *(code[f"past_{w}_weeks"] for w in weeks)], np.int16)[passed]
+        np.copyto(reason, past, where=passed > 0)
+        next_day = days[np.minimum(passed, len(weeks) - 1)]
+        near = (passed == 0) & (wait_days >= next_day - long_margin)
+        mark(near, f"within_{weeks[0]}_week_margin")
+    else:
+        for j, w in enumerate(weeks):
+            applies = index.per_set(tables.long_wait_applies[:, j])
+            day = breach_day(w)
+            mark(
+                applies & (wait_days >= day - long_margin) & (wait_days < day),
+                f"within_{w}_week_margin",
+            )
+        for j, w in enumerate(weeks):
+            applies = index.per_set(tables.long_wait_applies[:, j])
+            mark(applies & (wait_days >= breach_day(w)), f"past_{w}_weeks")
     reason[parked] = 0
     return Protection(reason, names, _ranges(reason, names))
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from prioritisation.coded import CodedPtl
 from prioritisation.guardrails import range_of, rtt_weeks
 from prioritisation.inputs import PtlArrays, StrArray
 from prioritisation.rulebook import RuleBook
@@ -59,7 +60,7 @@ class RankingResult:
     rule_set_versions: tuple[str, ...]
     override_kind: StrArray
     override_status_index: IntArray
-    inputs: PtlArrays
+    coded: CodedPtl
     rules: RuleBook
     ranked_order: NDArray[np.intp]
 
@@ -114,8 +115,13 @@ class RankingResult:
         return rtt_weeks(self.wait_days)
 
     @property
+    def inputs(self) -> PtlArrays:
+        """The entries ranked, as strings (aligned with every array here)."""
+        return self.coded.arrays
+
+    @property
     def pathway_id(self) -> StrArray:
-        return self.inputs.pathway_id
+        return self.coded.pathway_id
 
     @property
     def score(self) -> FloatArray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,9 +25,11 @@ from prioritisation.codes import (
     NEUTRAL_ETHNIC_CATEGORIES,
     NEUTRAL_ETHNIC_GROUPS,
 )
-from prioritisation.factorise import factorise
-from prioritisation.inputs import FlagMatrix, Int8Array, StrArray
+from prioritisation.inputs import Int8Array
 from prioritisation.tables import FlagTables, RuleTables, ethnicity_table
+
+if TYPE_CHECKING:
+    from prioritisation.coded import CodedColumn, FlagCombinations
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -74,27 +76,14 @@ def scale_centidays(raw: IntArray, scale_bp: IntArray) -> IntArray:
     return (raw * scale_bp + 5000) // 10000
 
 
-def _flag_uplift(index: RuleIndex, matrix: FlagMatrix, tables: FlagTables) -> IntArray:
-    n = len(index.rows)
-    best = np.zeros(n, np.int64)
-    total = np.zeros(n, np.int64)
-    any_sum = bool(tables.sums.any())
-    columns = np.asfortranarray(matrix.values)  # contiguous columns
-    for k in range(len(matrix.codes)):
-        column_cents = tables.cents[:, k]
-        if not column_cents.any():
-            continue
-        flags = columns[:, k]
-        uniform = bool((column_cents == column_cents[0]).all())
-        values = column_cents[0] if uniform else index.per_set(column_cents)
-        np.maximum(best, values, out=best, where=flags)
-        if any_sum:
-            np.add(total, values, out=total, where=flags)
-    if not any_sum:
-        return best
-    if tables.sums.all():
-        return total
-    return np.where(tables.sums[index.rows], total, best)
+def _flag_uplift(index: RuleIndex, flags: FlagCombinations, tables: FlagTables) -> IntArray:
+    """Max (or sum) of the flagged uplifts, computed once per flag combination and rule set."""
+    selected = flags.table.astype(np.int64)  # (combinations, columns)
+    per_flag = tables.cents[:, None, :] * selected[None, :, :]  # (sets, combinations, columns)
+    best = per_flag.max(axis=2, initial=0)
+    total = per_flag.sum(axis=2)
+    table = np.where(tables.sums[:, None], total, best)
+    return index.pick(table, flags.codes)
 
 
 def _deprivation_raw(
@@ -142,7 +131,7 @@ def _check_ethnicity_codes(categories: list[str], groups: list[str]) -> None:
 
 
 def _ethnicity_raw(
-    index: RuleIndex, tables: RuleTables, category: StrArray, group: StrArray
+    index: RuleIndex, tables: RuleTables, category: CodedColumn, group: CodedColumn
 ) -> IntArray:
     """Only the entries whose rule set switches ethnicity on are looked at (usually none)."""
     raw = np.zeros(len(index.rows), np.int64)
@@ -150,11 +139,10 @@ def _ethnicity_raw(
     if not enabled.any():
         return raw
     rows = np.flatnonzero(enabled[index.rows])
-    category_codes, categories = factorise(category[rows])
-    group_codes, groups = factorise(group[rows])
-    _check_ethnicity_codes(categories.tolist(), groups.tolist())
-    table = ethnicity_table(tables.rule_sets, categories.tolist(), groups.tolist())
-    raw[rows] = table[index.rows[rows], category_codes, group_codes]
+    used_category, used_group = category.take(rows), group.take(rows)
+    _check_ethnicity_codes(used_category.present(), used_group.present())
+    table = ethnicity_table(tables.rule_sets, category.values.tolist(), group.values.tolist())
+    raw[rows] = table[index.rows[rows], used_category.codes, used_group.codes]
     return raw
 
 
@@ -175,10 +163,10 @@ def score_parts(
     wait_days: IntArray,
     imd_decile: Int8Array,
     imd_domain_deciles: Mapping[str, Int8Array],
-    ethnic_category: StrArray,
-    ethnic_group: StrArray,
-    inclusion: FlagMatrix,
-    clinical_areas: FlagMatrix,
+    ethnic_category: CodedColumn,
+    ethnic_group: CodedColumn,
+    inclusion: FlagCombinations,
+    clinical_areas: FlagCombinations,
     override_cents: IntArray,
     parked: BoolArray,
 ) -> ScoreParts:

@@ -26,6 +26,7 @@ from app.rules.in_force import (
 from models import RankingOverride, RankingResult, RankingRun
 from models.base import utcnow
 from prioritisation import COMPONENTS, PtlArrays, RuleBook
+from prioritisation.coded import CodedPtl
 from prioritisation.result import OVERRIDE_STATUSES, PARKED_REASONS
 from prioritisation.result import RankingResult as EngineResult
 
@@ -168,7 +169,7 @@ def engine_result(run: RankingRun, row: RankingResult, rulebook: RuleBook) -> En
         rule_set_versions=(row.rule_set_version,),
         override_kind=_one(row.override_kind, str),
         override_status_index=_one(OVERRIDE_STATUSES.index(row.override_status), np.int64),
-        inputs=inputs,
+        coded=CodedPtl.from_arrays(inputs),
         rules=rulebook,
         ranked_order=np.zeros(0 if row.parked else 1, dtype=np.intp),
     )

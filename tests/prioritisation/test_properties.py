@@ -17,6 +17,7 @@ from prioritisation import (
     load_default_rules,
     rank_ptl,
 )
+from prioritisation.coded import CodedPtl
 from tests.prioritisation.builders import (
     AREAS,
     CENSUS,
@@ -351,3 +352,21 @@ def test_engine_matches_the_baseline_on_a_realistic_synthetic_ptl() -> None:
     assert result.capped.any() and result.protected.any() and result.parked.any()
     assert (result.rank != result.conventional_rank).any(), "equity uplift changes some ranks"
     assert load_default_rules().default.version == "2026.1"
+
+
+@SETTINGS
+@given(rows(min_size=2), rule_books(), st.data())
+def test_a_coded_subset_ranks_exactly_like_its_strings(data, rules, draw) -> None:
+    """Coding once and taking subsets (as the simulation does each week) changes nothing."""
+    arrays = ptl(data)
+    keep = draw.draw(st.lists(st.integers(0, len(data) - 1), min_size=1, unique=True))
+    subset = np.array(keep, dtype=np.intp)
+    capacity = draw.draw(capacities(data))
+    coded = rank_ptl(CodedPtl.from_arrays(arrays).take(subset), rules, CENSUS, None, capacity)
+    plain = rank_ptl(arrays.take(subset), rules, CENSUS, None, capacity)
+    for name in ("rank", "conventional_rank", "list_size", "score_centidays", "protected"):
+        assert np.array_equal(getattr(coded, name), getattr(plain, name)), name
+    assert coded.tier.tolist() == plain.tier.tolist()
+    assert coded.list_keys == plain.list_keys
+    assert coded.pathway_id.tolist() == plain.pathway_id.tolist()
+    assert coded.explain([0])[0] == plain.explain([0])[0]
