@@ -1,8 +1,9 @@
 """Benchmark: score and rank 1,000,000 PTL entries across 20 specialties.
 
 Run with ``python -m bench.scoring_benchmark [--rows N] [--baseline-rows M]``. Prints the best
-of several timed runs of ``rank_ptl`` (from strings, and on entries coded once), the peak memory it allocates (tracemalloc, a separate
-run), the process's peak RSS, and the ratio to the per-row Python baseline. The baseline is
+of several timed runs of ``rank_ptl`` (from strings, and on entries coded once), the peak
+memory it allocates (tracemalloc, a separate run), the process's peak RSS, and the ratio to
+the per-row Python baseline. The baseline is
 timed on a smaller sample and extrapolated linearly (it is O(n) apart from a per-list sort).
 """
 
