@@ -222,4 +222,5 @@ def rank_ptl(
         coded=coded,
         rules=rules,
         ranked_order=order[~parked[order]],
+        conventional_ranked_order=conventional_order[~parked[conventional_order]],
     )

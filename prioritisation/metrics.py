@@ -75,6 +75,7 @@ class WaitStats:
     count: int
     median_days: int | None
     median_weeks: float | None
+    mean_weeks: float | None
     p92_days: int | None
     p92_weeks: float | None
     over_18_weeks: int
@@ -100,6 +101,7 @@ class GroupedWaits:
     p92_days: FloatArray
     over_18: IntArray
     over_52: IntArray
+    mean_days: FloatArray
 
     @property
     def median_weeks(self) -> FloatArray:
@@ -130,6 +132,7 @@ class GroupedWaits:
             count=int(self.count[group]),
             median_days=_optional_int(median),
             median_weeks=_optional_float(median / DAYS_PER_WEEK),
+            mean_weeks=_optional_float(self.mean_days[group] / DAYS_PER_WEEK),
             p92_days=_optional_int(p92),
             p92_weeks=_optional_float(p92 / DAYS_PER_WEEK),
             over_18_weeks=int(self.over_18[group]),
@@ -181,7 +184,16 @@ def grouped_waits(wait_days: ArrayLike, groups: ArrayLike, n_groups: int) -> Gro
         p92_days=percentile(P92_PERCENT),
         over_18=np.bincount(codes[waits > OVER_18_WEEKS_DAYS], minlength=n_groups).astype(np.int64),
         over_52=np.bincount(codes[waits > OVER_52_WEEKS_DAYS], minlength=n_groups).astype(np.int64),
+        mean_days=_means(waits, codes, count),
     )
+
+
+def _means(waits: IntArray, codes: IntArray, count: IntArray) -> FloatArray:
+    """Mean wait per group (NaN where a group is empty)."""
+    total = np.bincount(codes, weights=waits.astype(np.float64), minlength=len(count))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means: FloatArray = np.where(count > 0, total / count, np.nan)
+    return means
 
 
 def overall_waits(wait_days: ArrayLike) -> WaitStats:
@@ -213,13 +225,14 @@ def labelled_waits(
 class DeprivationGap:
     """Most deprived (quintile 1) minus least deprived (quintile 5); positive: Q1 waits longer.
 
-    Weeks for the median and p92; percentage points for the shares. None when either quintile
+    Weeks for the median, mean and p92; percentage points for the shares. None when either quintile
     has no pathways.
     """
 
     most_deprived_count: int
     least_deprived_count: int
     median_weeks: float | None
+    mean_weeks: float | None
     p92_weeks: float | None
     pct_over_18_weeks_points: float | None
     pct_over_52_weeks_points: float | None
@@ -235,6 +248,7 @@ def deprivation_gap(most: WaitStats, least: WaitStats) -> DeprivationGap:
         most_deprived_count=most.count,
         least_deprived_count=least.count,
         median_weeks=_difference(most.median_weeks, least.median_weeks),
+        mean_weeks=_difference(most.mean_weeks, least.mean_weeks),
         p92_weeks=_difference(most.p92_weeks, least.p92_weeks),
         pct_over_18_weeks_points=_difference(most.pct_over_18_weeks, least.pct_over_18_weeks),
         pct_over_52_weeks_points=_difference(most.pct_over_52_weeks, least.pct_over_52_weeks),

@@ -63,6 +63,7 @@ class RankingResult:
     coded: CodedPtl
     rules: RuleBook
     ranked_order: NDArray[np.intp]
+    conventional_ranked_order: NDArray[np.intp]
 
     def __len__(self) -> int:
         return len(self.rank)
@@ -195,6 +196,10 @@ class RankingResult:
         parked = np.flatnonzero(self.parked)
         parked = parked[np.lexsort((self.pathway_id[parked], self.list_id[parked]))]
         return np.concatenate([self.ranked_order, parked])
+
+    def conventional_order(self) -> NDArray[np.intp]:
+        """Indices of the ranked entries sorted by list, then conventional rank."""
+        return self.conventional_ranked_order
 
     def explain(
         self,

@@ -172,6 +172,7 @@ def engine_result(run: RankingRun, row: RankingResult, rulebook: RuleBook) -> En
         coded=CodedPtl.from_arrays(inputs),
         rules=rulebook,
         ranked_order=np.zeros(0 if row.parked else 1, dtype=np.intp),
+        conventional_ranked_order=np.zeros(0 if row.parked else 1, dtype=np.intp),
     )
 
 

@@ -6,6 +6,12 @@ conventional order (priority, then longest wait) is always simulated alongside. 
 standard library and numpy only. The model and every metric: docs/simulation.md.
 """
 
+from prioritisation.simulation.comparison import (
+    BandGap,
+    DelayVersusConventional,
+    GapShare,
+    OfferSummary,
+)
 from prioritisation.simulation.model import (
     CONVENTIONAL,
     DEFAULT_SEED,
@@ -14,6 +20,7 @@ from prioritisation.simulation.model import (
     SimulationResult,
     simulate,
 )
+from prioritisation.simulation.offers import OfferModel
 from prioritisation.simulation.outcomes import (
     ETHNIC_GROUP_LABELS,
     IMD_QUINTILE_LABELS,
@@ -23,7 +30,7 @@ from prioritisation.simulation.outcomes import (
     RuleSetOutcome,
     WeekPoint,
 )
-from prioritisation.simulation.plan import RECENT_WEEKS, ListPlan, list_codes
+from prioritisation.simulation.plan import RECENT_WEEKS, BandPlan, ListPlan, list_codes
 
 __all__ = [
     "CONVENTIONAL",
@@ -33,9 +40,15 @@ __all__ = [
     "MAX_WEEKS",
     "RECENT_WEEKS",
     "SHIPPED_DEFAULT",
+    "BandGap",
+    "BandPlan",
+    "DelayVersusConventional",
     "EndOfHorizon",
+    "GapShare",
     "GroupChange",
     "ListPlan",
+    "OfferModel",
+    "OfferSummary",
     "PriorityBreaches",
     "RuleSetOutcome",
     "SimulationResult",

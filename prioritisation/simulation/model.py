@@ -1,46 +1,45 @@
-"""The weekly booking loop: rank, treat the top of each list, add referrals, move on a week.
+"""Simulate booking a PTL week by week under several rule sets and the conventional order.
 
-Why one pre-built stream of referrals: every rule set sees exactly the same patients arrive on
-the same dates, so any difference between rule sets comes from the ordering alone.
+Why one prepared universe: every rule set sees exactly the same patients arrive on the same
+dates, the same chance of each offer failing (common random numbers), and the same capacity,
+so any difference between rule sets comes from the ordering alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from prioritisation.coded import CodedPtl
 from prioritisation.engine import as_census_day, rank_ptl
 from prioritisation.inputs import PtlArrays
-from prioritisation.metrics import OVER_18_WEEKS_DAYS, OVER_52_WEEKS_DAYS
-from prioritisation.result import RankingResult
 from prioritisation.rulebook import RuleBook, load_default_rules
+from prioritisation.simulation.cohort import NO_TARGET, Cohort
+from prioritisation.simulation.notes import horizon_notes
+from prioritisation.simulation.offers import OfferModel, patient_chances
 from prioritisation.simulation.outcomes import (
-    NO_TARGET,
-    Cohort,
     RuleSetOutcome,
-    WeekPoint,
+    RunFacts,
     ethnic_labels,
     rule_set_outcome,
 )
-from prioritisation.simulation.plan import (
-    ListPlan,
-    Plan,
-    plan_lists,
-    referral_stream,
-    weekly_counts,
-    with_referrals,
-)
+from prioritisation.simulation.plan import ListPlan, Plan, Rates, plan_lists
+from prioritisation.simulation.referrals import referral_stream, with_referrals
+from prioritisation.simulation.run import Prepared, band_capacity, run_rule_set
 
 IntArray = NDArray[np.int64]
 CONVENTIONAL = "conventional"
 DEFAULT_SEED = 20261123
 SHIPPED_DEFAULT = "shipped_default"
 MAX_WEEKS = 520
+URGENT_TARGET_DAYS = 7
+"""Priorities whose target is under a week (P1a, P1b) are booked on the day."""
+CapacitySplit = Literal["bands", "priority_first"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +60,10 @@ class SimulationResult:
     new_referrals: int
     lists: list[ListPlan]
     rule_sets: list[RuleSetOutcome]
+    offer_model: dict[str, Any]
+    last_chance: bool
+    capacity_split: str
+    notes: list[str]
     treated_week: Mapping[str, IntArray] = field(default_factory=dict, repr=False)
     """Per rule set, the week (0-based) each *starting* entry was treated, -1 if it was not
     (aligned with the input arrays; not part of ``to_dict``)."""
@@ -97,9 +100,27 @@ def _day(day: np.datetime64) -> date:
     return date.fromisoformat(str(day.astype("datetime64[D]")))
 
 
-def _cohort(universe: PtlArrays, reference: RuleBook, start: RankingResult) -> Cohort:
+def _check(rule_books: Mapping[str, RuleBook], weeks: int) -> None:
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise ValueError(f"weeks must be from 1 to {MAX_WEEKS}, got {weeks}")
+    for name in rule_books:
+        if name == CONVENTIONAL:
+            raise ValueError(f"{CONVENTIONAL!r} is always simulated; choose another rule set name")
+        if not name.strip():
+            raise ValueError("rule set names must not be blank")
+
+
+def _bands(reference: RuleBook) -> tuple[tuple[str, ...], NDArray[np.bool_]]:
+    ranked = reference.default.clinical_priority.ranked
+    codes = tuple(rule.code for rule in ranked)
+    urgent = np.array(
+        [r.target_days is not None and r.target_days < URGENT_TARGET_DAYS for r in ranked]
+    )
+    return codes, urgent
+
+
+def _cohort(universe: PtlArrays, reference: RuleBook, priority: NDArray[np.str_]) -> Cohort:
     """Priority as ranked by the reference rule book, and each entry's target in days."""
-    priority = start.priority_code
     pairs = np.strings.add(np.strings.add(universe.treatment_function_code, "|"), priority)
     uniques, inverse = np.unique(pairs, return_inverse=True)
     targets = []
@@ -118,69 +139,14 @@ def _cohort(universe: PtlArrays, reference: RuleBook, start: RankingResult) -> C
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
-    treated_week: IntArray
-    weekly: list[WeekPoint]
-    final_rows: IntArray
-    final: RankingResult
-
-
-def _point(week: int, day: np.datetime64, result: RankingResult, treated: int) -> WeekPoint:
-    waits = result.wait_days[~result.parked]
-    return WeekPoint(
-        week=week,
-        date=_day(day),
-        waiting=len(waits),
-        over_18_weeks=int((waits > OVER_18_WEEKS_DAYS).sum()),
-        over_52_weeks=int((waits > OVER_52_WEEKS_DAYS).sum()),
-        treated=treated,
-    )
-
-
-def _run(
-    universe: PtlArrays,
-    n_start: int,
-    arrival_week: IntArray,
-    plan: Plan,
-    book: RuleBook,
-    *,
-    conventional: bool,
-    census: np.datetime64,
-    weeks: int,
-) -> _Run:
-    """Book ``weeks`` weeks under ``book`` (by its conventional rank if ``conventional``)."""
-    active = np.zeros(len(universe), dtype=np.bool_)
-    active[:n_start] = True
-    arrivals = n_start + np.searchsorted(arrival_week, np.arange(weeks + 1))
-    treated_week = np.full(len(universe), -1, dtype=np.int64)
-    weekly: list[WeekPoint] = []
-    for week in range(weeks):
-        day = census + np.timedelta64(7 * week, "D")
-        rows = np.flatnonzero(active)
-        result = rank_ptl(universe.take(rows), book, day)
-        rank = result.conventional_rank if conventional else result.rank
-        quota = weekly_counts(plan.capacity_milli, week)[plan.list_code[rows]]
-        done = rows[(rank >= 1) & (rank <= quota)]
-        treated_week[done] = week
-        active[done] = False
-        active[arrivals[week] : arrivals[week + 1]] = True
-        weekly.append(_point(week, day, result, len(done)))
-    end = census + np.timedelta64(7 * weeks, "D")
-    final_rows = np.flatnonzero(active)
-    final = rank_ptl(universe.take(final_rows), book, end)
-    weekly.append(_point(weeks, end, final, 0))
-    return _Run(treated_week, weekly, final_rows, final)
-
-
-def _check(rule_books: Mapping[str, RuleBook], weeks: int) -> None:
-    if not 1 <= weeks <= MAX_WEEKS:
-        raise ValueError(f"weeks must be from 1 to {MAX_WEEKS}, got {weeks}")
-    for name in rule_books:
-        if name == CONVENTIONAL:
-            raise ValueError(f"{CONVENTIONAL!r} is always simulated; choose another rule set name")
-        if not name.strip():
-            raise ValueError("rule set names must not be blank")
+def _first_band_only(plan: Plan) -> Plan:
+    """One quota per list, booked strictly band-first (the earlier model)."""
+    capacity = np.zeros_like(plan.capacity_milli)
+    capacity[:, 0] = plan.capacity_milli.sum(axis=1)
+    return Plan(
+        plan.list_code, plan.band, plan.lists, plan.band_codes, plan.urgent,
+        plan.referral_milli, capacity,
+    )  # fmt: skip
 
 
 def simulate(
@@ -189,77 +155,109 @@ def simulate(
     *,
     census_date: np.datetime64 | date | str,
     weeks: int = 52,
-    capacity: Mapping[str, float] | None = None,
-    referrals_per_week: Mapping[str, float] | None = None,
+    capacity: Rates | None = None,
+    referrals_per_week: Rates | None = None,
+    band_shares: Mapping[str, Mapping[str, float]] | None = None,
+    offers: OfferModel | None = None,
     seed: int = DEFAULT_SEED,
+    last_chance: bool = True,
+    capacity_split: CapacitySplit = "bands",
 ) -> SimulationResult:
     """Simulate ``weeks`` weeks of booking from ``census_date`` under each rule book and the
     conventional order (see docs/simulation.md).
 
     ``capacity`` and ``referrals_per_week`` map a treatment function code (split over its
-    lists) or a ``provider/tfc/stage`` list key to patients per week. The first rule book is
-    the reference (the shipped default rules when none is given). Raises ValueError for bad
-    inputs, and for a PTL the engine cannot rank.
+    lists) or a ``provider/tfc/stage`` list key to patients per week, or to patients per week
+    per priority code. ``band_shares`` (per list key) shares a list's capacity between bands,
+    e.g. by recent clock stops per priority. ``offers`` sets the chance an offer fails (the
+    documented defaults when None; :meth:`OfferModel.never_fails` for none). The first rule
+    book is the reference (the shipped default rules when none is given). Raises ValueError
+    for bad inputs, and for a PTL the engine cannot rank.
     """
     _check(rule_books, weeks)
+    if capacity_split not in ("bands", "priority_first"):
+        raise ValueError("capacity_split must be 'bands' or 'priority_first'")
     census = as_census_day(census_date)
+    model = offers or OfferModel()
     reference_name = next(iter(rule_books), SHIPPED_DEFAULT)
     reference = rule_books[reference_name] if rule_books else load_default_rules()
     start = rank_ptl(arrays, reference, census)
+    band_codes, urgent_band = _bands(reference)
+    lookup = {code: i for i, code in enumerate(band_codes)}
+    codes, inverse = np.unique(start.priority_code, return_inverse=True)
+    position = np.array([lookup.get(str(c), -1) for c in codes.tolist()], dtype=np.int64)
+    band = np.where(start.parked, -1, position[inverse.reshape(-1)]).astype(np.int64)
     plan = plan_lists(
         arrays,
         start.parked,
+        band,
         census,
+        band_codes=band_codes,
+        urgent=urgent_band,
         capacity=capacity,
         referrals_per_week=referrals_per_week,
+        band_shares=band_shares,
     )
     templates, arrival_week, arrival_day = referral_stream(plan, ~start.parked, weeks, seed)
     universe = with_referrals(arrays, templates, arrival_week, arrival_day, census)
     plan = Plan(
         np.concatenate([plan.list_code, plan.list_code[templates]]),
-        plan.lists,
-        plan.referral_milli,
-        plan.capacity_milli,
+        np.concatenate([plan.band, plan.band[templates]]),
+        plan.lists, plan.band_codes, plan.urgent, plan.referral_milli, plan.capacity_milli,
+    )  # fmt: skip
+    if capacity_split == "priority_first":
+        plan = _first_band_only(plan)
+    priority = np.concatenate([start.priority_code, start.priority_code[templates]])
+    parked = np.concatenate([start.parked, start.parked[templates]])
+    cohort = _cohort(universe, reference, priority)
+    urgent_row = (plan.band >= 0) & urgent_band[np.maximum(plan.band, 0)]
+    prepared = Prepared(
+        coded=CodedPtl.from_arrays(universe),
+        n_start=len(arrays),
+        arrivals=len(arrays) + np.searchsorted(arrival_week, np.arange(weeks + 1)),
+        plan=plan,
+        urgent=urgent_row,
+        parked=parked,
+        chances=patient_chances(universe, model),
+        offer_seed=seed * 2 + 1,
+        census=census,
+        weeks=weeks,
     )
-    cohort = _cohort(universe, reference, rank_ptl(universe, reference, census))
-
+    weekly_capacity = band_capacity(plan) if last_chance else None
+    end = census + np.timedelta64(7 * weeks, "D")
+    end_wait = np.maximum(end.astype(np.int64) - prepared.coded.clock, 0)
     books: list[tuple[str, RuleBook, bool]] = [(CONVENTIONAL, reference, True)]
     books += [(name, book, False) for name, book in rule_books.items()]
     outcomes: list[RuleSetOutcome] = []
     treated_week: dict[str, IntArray] = {}
+    base: tuple[RuleSetOutcome, RunFacts] | None = None
     for name, book, conventional in books:
-        run = _run(
-            universe,
-            len(arrays),
-            arrival_week,
-            plan,
+        run = run_rule_set(
+            prepared,
             book,
             conventional=conventional,
-            census=census,
-            weeks=weeks,
+            capacity=None if conventional else weekly_capacity,
         )
         treated_week[name] = run.treated_week[: len(arrays)]
-        treated = np.flatnonzero(run.treated_week >= 0)
-        clock = universe.rtt_clock_start.astype(np.int64)
-        booked_on = census.astype(np.int64) + 7 * run.treated_week[treated]
-        ranked = ~run.final.parked
-        outcomes.append(
-            rule_set_outcome(
-                name,
-                cohort,
-                treated_rows=treated,
-                treated_waits=np.maximum(booked_on - clock[treated], 0),
-                end_date=_day(run.final.census_date),
-                waiting_rows=run.final_rows[ranked],
-                waiting_waits=run.final.wait_days[ranked],
-                parked_at_end=int(run.final.parked.sum()),
-                weekly=run.weekly,
-                conventional=outcomes[0] if outcomes else None,
-            )
+        facts = RunFacts(
+            treated_wait=run.treated_wait,
+            waiting_at_end=run.waiting_at_end,
+            end_wait=end_wait,
+            parked=parked,
+            offers=run.offers,
+            deferrals=run.deferrals,
+            unavailable_days=run.unavailable_days,
+            offered_treatments=int(((run.treated_week >= 0) & ~urgent_row).sum()),
         )
-    return SimulationResult(
+        outcome = rule_set_outcome(
+            name, cohort, facts=facts, end_date=_day(end), weekly=run.weekly, conventional=base
+        )
+        outcomes.append(outcome)
+        if base is None:
+            base = (outcome, facts)
+    result = SimulationResult(
         census_date=_day(census),
-        end_date=_day(census + np.timedelta64(7 * weeks, "D")),
+        end_date=_day(end),
         weeks=weeks,
         seed=seed,
         reference_rule_set=reference_name,
@@ -268,5 +266,14 @@ def simulate(
         new_referrals=len(templates),
         lists=list(plan.lists),
         rule_sets=outcomes,
+        offer_model=model.to_dict(),
+        last_chance=last_chance,
+        capacity_split=capacity_split,
+        notes=[],
         treated_week=treated_week,
     )
+    return _with_notes(result, start_waits=start.wait_days[~start.parked])
+
+
+def _with_notes(result: SimulationResult, start_waits: IntArray) -> SimulationResult:
+    return replace(result, notes=horizon_notes(result.rule_sets, result.lists, start_waits))

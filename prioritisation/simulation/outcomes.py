@@ -25,6 +25,17 @@ from prioritisation.metrics import (
     quintile_gap,
     quintile_waits,
 )
+from prioritisation.simulation.cohort import NO_TARGET, Cohort
+from prioritisation.simulation.comparison import (
+    BandGap,
+    DelayVersusConventional,
+    GapShare,
+    OfferSummary,
+    band_gaps,
+    delays,
+    gap_share,
+    offer_summary,
+)
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -34,7 +45,6 @@ IMD_QUINTILE_LABELS = ("1", "2", "3", "4", "5", "unknown")
 """Output order; quintile 1 is the most deprived. ``unknown``: no IMD decile."""
 ETHNIC_GROUP_LABELS = (*ETHNIC_GROUPS, "not_stated", "not_known", "unknown")
 """Broad groups in output order; ``unknown``: the category maps to no group."""
-NO_TARGET = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,18 +123,13 @@ class RuleSetOutcome:
     versus_conventional: list[GroupChange]
     largest_increase: GroupChange | None
     weekly: list[WeekPoint]
-
-
-@dataclass(frozen=True, slots=True)
-class Cohort:
-    """Per-entry facts shared by every rule set: group labels, priority and its target."""
-
-    imd_decile: NDArray[np.int8]
-    ethnic_label: StrArray
-    priority_code: StrArray
-    target_days: IntArray
-    priority_order: tuple[str, ...]
-    default_targets: Mapping[str, int | None]
+    gap_closed: GapShare | None
+    """Share of the conventional Q1-Q5 gap in wait at treatment closed (None: conventional)."""
+    gap_by_priority: list[BandGap]
+    long_waiters: int
+    """Patients treated after more than 52 weeks, or still waiting past 52 weeks at the end."""
+    delay: DelayVersusConventional | None
+    offers: OfferSummary
 
 
 def ethnic_labels(ethnic_group: StrArray) -> StrArray:
@@ -201,20 +206,35 @@ def largest_increase(changes: Sequence[GroupChange]) -> GroupChange | None:
     return max(known, key=lambda c: c.median_change_weeks or 0.0) if known else None
 
 
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What a run did per cohort row: days to treatment (-1: not treated), whether still
+    waiting at the end, the end-date wait, offers, deferrals and days unavailable."""
+
+    treated_wait: IntArray
+    waiting_at_end: BoolArray
+    end_wait: IntArray
+    parked: BoolArray
+    offers: IntArray
+    deferrals: IntArray
+    unavailable_days: IntArray
+    offered_treatments: int
+
+
 def rule_set_outcome(
     name: str,
     cohort: Cohort,
     *,
-    treated_rows: IntArray,
-    treated_waits: IntArray,
+    facts: RunFacts,
     end_date: date,
-    waiting_rows: IntArray,
-    waiting_waits: IntArray,
-    parked_at_end: int,
     weekly: list[WeekPoint],
-    conventional: RuleSetOutcome | None,
+    conventional: tuple[RuleSetOutcome, RunFacts] | None,
 ) -> RuleSetOutcome:
-    """Summarise one rule set's run. ``*_rows`` index the cohort; waits are in days."""
+    """Summarise one rule set's run; waits are in days."""
+    treated_rows = np.flatnonzero(facts.treated_wait >= 0)
+    treated_waits = facts.treated_wait[treated_rows]
+    waiting_rows = np.flatnonzero(facts.waiting_at_end)
+    waiting_waits = facts.end_wait[waiting_rows]
     treated_quintiles, gap = _by_quintile(treated_waits, cohort.imd_decile[treated_rows])
     treated_ethnic = labelled_waits(
         treated_waits, cohort.ethnic_label[treated_rows], ETHNIC_GROUP_LABELS
@@ -223,7 +243,7 @@ def rule_set_outcome(
     end = EndOfHorizon(
         date=end_date,
         waiting=len(waiting_rows),
-        parked=parked_at_end,
+        parked=int((facts.parked & (facts.treated_wait < 0)).sum()),
         within_18_weeks_pct=_pct(waiting_waits <= OVER_18_WEEKS_DAYS),
         over_52_weeks=int((waiting_waits > over_weeks_days(52)).sum()),
         over_65_weeks=int((waiting_waits > over_weeks_days(65)).sum()),
@@ -236,11 +256,13 @@ def rule_set_outcome(
     )
     breaches = _breaches(cohort, treated_rows, treated_waits, waiting_rows, waiting_waits)
     changes: list[GroupChange] = []
-    if conventional is not None:
+    base = conventional[0] if conventional is not None else None
+    if base is not None:
         changes = [
-            *_changes("imd_quintile", treated_quintiles, conventional.treated_by_imd_quintile),
-            *_changes("ethnic_group", treated_ethnic, conventional.treated_by_ethnic_group),
+            *_changes("imd_quintile", treated_quintiles, base.treated_by_imd_quintile),
+            *_changes("ethnic_group", treated_ethnic, base.treated_by_ethnic_group),
         ]
+    long_wait = over_weeks_days(52)
     return RuleSetOutcome(
         name=name,
         treated=overall_waits(treated_waits),
@@ -255,4 +277,28 @@ def rule_set_outcome(
         versus_conventional=changes,
         largest_increase=largest_increase(changes),
         weekly=weekly,
+        gap_closed=gap_share(gap, base.deprivation_gap) if base is not None else None,
+        gap_by_priority=band_gaps(
+            cohort, treated_rows, treated_waits, base.gap_by_priority if base else None
+        ),
+        long_waiters=int((treated_waits > long_wait).sum() + (waiting_waits > long_wait).sum()),
+        delay=(
+            delays(
+                cohort,
+                facts.treated_wait,
+                conventional[1].treated_wait,
+                facts.waiting_at_end,
+                facts.end_wait,
+            )
+            if conventional is not None
+            else None
+        ),
+        offers=offer_summary(
+            cohort,
+            treated_rows=treated_rows,
+            offers=facts.offers,
+            deferrals=facts.deferrals,
+            treated=facts.offered_treatments,
+            unavailable_days=facts.unavailable_days,
+        ),
     )

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from prioritisation import PtlArrays, RuleBook, load_default_rules
-from prioritisation.simulation import CONVENTIONAL, RECENT_WEEKS, simulate
+from prioritisation.simulation import CONVENTIONAL, RECENT_WEEKS, OfferModel
+from prioritisation.simulation import simulate as simulate_with_failures
 
 CENSUS = date(2026, 1, 5)
 DEFAULT = {"default": load_default_rules()}
@@ -35,6 +36,16 @@ def ptl(
         imd_decile=deciles or [0] * n,
         ethnic_group=groups,
     )
+
+
+def simulate(*args, **kwargs):
+    """The model with every offer taken and one quota per list booked band-first: with every
+    failure probability zero and that split, the model is the earlier one, whose hand-worked
+    cases follow."""
+    kwargs.setdefault("offers", OfferModel.never_fails())
+    kwargs.setdefault("capacity_split", "priority_first")
+    kwargs.setdefault("last_chance", False)
+    return simulate_with_failures(*args, **kwargs)
 
 
 def no_equity() -> RuleBook:
@@ -187,16 +198,16 @@ def test_fractional_referrals_accumulate_and_copy_the_list():
 
 
 def test_default_rates_from_recent_clock_starts_split_and_overridden():
-    # 110 admitted: 26 entries started within 13 weeks (wait < 91 days) -> 26/13 = 2 a week;
-    # 110 non-admitted: 13 recent -> 1 a week; plus older entries that do not count.
-    waits = [10] * 26 + [200] * 4 + [90] * 13 + [91] * 5
+    # 110 admitted: 8 entries started within 4 weeks (wait < 28 days) -> 8/4 = 2 a week;
+    # 110 non-admitted: 4 recent -> 1 a week; plus older entries that do not count.
+    waits = [10] * 8 + [200] * 22 + [27] * 4 + [28] * 14
     stages = ["admitted"] * 30 + ["non_admitted"] * 18
     arrays = ptl(waits, stages=stages)
     result = simulate(arrays, {}, census_date=CENSUS, weeks=1, seed=1)
     rates = {p.list_key: (p.recent_clock_starts, p.referrals_per_week, p.capacity_per_week)
              for p in result.lists}  # fmt: skip
-    assert RECENT_WEEKS == 13
-    assert rates == {"RZZ/110/admitted": (26, 2.0, 2.0), "RZZ/110/non_admitted": (13, 1.0, 1.0)}
+    assert RECENT_WEEKS == 4
+    assert rates == {"RZZ/110/admitted": (8, 2.0, 2.0), "RZZ/110/non_admitted": (4, 1.0, 1.0)}
 
     # A specialty's capacity is split in proportion to its lists' inflow (2:1); a list key
     # wins over its specialty's share.
@@ -261,15 +272,24 @@ def test_without_equity_factors_the_rules_reproduce_the_conventional_order():
     result = simulate(arrays, {"flat": no_equity()}, census_date=CENSUS, weeks=6, seed=2)
     assert np.array_equal(result.treated_week["flat"], result.treated_week[CONVENTIONAL])
     conventional, rules = result.to_dict()["rule_sets"]
-    own = ("name", "versus_conventional", "largest_increase")
+    own = ("name", "versus_conventional", "largest_increase", "gap_closed", "delay")
+    own += ("gap_by_priority",)
+    assert [(b["priority_code"], b["mean_weeks"]) for b in rules["gap_by_priority"]] == [
+        (b["priority_code"], b["mean_weeks"]) for b in conventional["gap_by_priority"]
+    ]
     assert {k: v for k, v in rules.items() if k not in own} == {
         k: v for k, v in conventional.items() if k not in own
     }
     assert all(c["median_change_weeks"] in (0.0, None) for c in rules["versus_conventional"])
+    assert rules["delay"]["max_delay_weeks"] == 0.0 and rules["delay"]["not_treated"] == 0
 
 
 def test_default_capacity_holds_every_list_steady():
-    result = simulate(synthetic(900, seed=6), DEFAULT, census_date=CENSUS, weeks=10, seed=3)
+    """Each band's capacity equals its referrals, so every band (and the list) holds steady."""
+    result = simulate(
+        synthetic(900, seed=6), DEFAULT, census_date=CENSUS, weeks=10, seed=3,
+        capacity_split="bands",
+    )  # fmt: skip
     for outcome in result.rule_sets:
         assert len({p.waiting for p in outcome.weekly}) == 1
     assert result.new_referrals > 0
