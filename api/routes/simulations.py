@@ -6,6 +6,7 @@ Clinicians, auditors (equity leads read with this role) and admins may simulate.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
-from api.schemas.simulations import SimulationIn, SimulationOut
+from api.schemas.simulations import OfferModelIn, SimulationIn, SimulationOut
 from app.security import Principal, Role
 from app.simulations import (
     Candidate,
@@ -28,6 +29,7 @@ from app.simulations import (
     run_simulation,
 )
 from app.simulations.report import render_assessment
+from prioritisation.simulation import OfferModel
 
 router = APIRouter(prefix="/simulations", tags=["simulations"])
 
@@ -52,6 +54,19 @@ def _refused(exc: SimulationError) -> JSONResponse:
     return JSONResponse(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+def _offer_model(given: OfferModelIn | None) -> OfferModel | None:
+    """The posted chances over the documented defaults; None: estimate from the list."""
+    if given is None:
+        return None
+    base = OfferModel()
+    chosen = {k: v for k, v in given.model_dump().items() if v is not None}
+    merged = {name: {**getattr(base, name), **chosen.get(name, {})} for name in chosen}
+    try:
+        return replace(base, **merged, source="supplied")
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+
+
 def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRun | JSONResponse:
     census = body.census_date or date.today()
     if census > date.today():
@@ -67,6 +82,8 @@ def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRu
         capacity=body.capacity,
         referrals_per_week=body.referrals_per_week,
         candidates=[Candidate(c.name, c.draft_id, c.document) for c in body.rule_sets],
+        offers=_offer_model(body.offer_model),
+        last_chance=body.last_chance,
     )
     try:
         return run_simulation(session, request, imd_edition=imd_edition)

@@ -14,7 +14,46 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from prioritisation.simulation import DEFAULT_SEED
 
 RATE_KEY = r"^[A-Za-z0-9]{3}(/(admitted|non_admitted))?$"
-Rates = dict[Annotated[str, Field(pattern=RATE_KEY)], Annotated[float, Field(ge=0, le=1_000_000)]]
+Rate = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+BandRates = dict[Annotated[str, Field(pattern=r"^P[1-6][ab]?$")], Rate]
+Rates = dict[Annotated[str, Field(pattern=RATE_KEY)], Rate | BandRates]
+Chance = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class OfferModelIn(BaseModel):
+    """The chance that an offer ends deferred or declined (docs/simulation.md §2). Every field
+    left out keeps its documented default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    defer_by_quintile: dict[Annotated[str, Field(pattern=r"^([1-5]|unknown)$")], Chance] | None = (
+        Field(
+            default=None,
+            description="Per IMD quintile (1 most deprived … 5, `unknown`): an offer ends deferred "
+            "(did not attend, cancelled by the patient, unfit at pre-op).",
+            examples=[{"1": 0.29, "2": 0.24, "3": 0.19, "4": 0.14, "5": 0.09, "unknown": 0.19}],
+        )
+    )
+    decline_by_quintile: (
+        dict[Annotated[str, Field(pattern=r"^([1-5]|unknown)$")], Chance] | None
+    ) = Field(default=None, description="Per IMD quintile: a short-notice decline.")
+    defer_by_inclusion: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")], Chance] | None = (
+        Field(default=None, description="Added to the deferral chance of a flagged entry.")
+    )
+    stage_factor: (
+        dict[
+            Annotated[str, Field(pattern=r"^(admitted|non_admitted)$")],
+            Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)],
+        ]
+        | None
+    ) = Field(default=None, description="Multiplies both chances per stage.")
+    deferral_weeks: (
+        dict[
+            Annotated[str, Field(pattern=r"^(admitted|non_admitted)$")],
+            Annotated[float, Field(ge=0, le=104, allow_inf_nan=False)],
+        ]
+        | None
+    ) = Field(default=None, description="Mean extra weeks unavailable per deferral.")
 
 
 class RuleSetIn(BaseModel):
@@ -81,15 +120,28 @@ class SimulationIn(BaseModel):
     capacity: Rates | None = Field(
         default=None,
         description="Treatments per week by specialty (`110`, split over its lists by inflow) "
-        "or list (`110/admitted`). Default: recent clock stops when the uploads cover four "
-        "weeks or more, else the list's referrals (the list size holds steady).",
-        examples=[{"110": 60, "120/non_admitted": 25}],
+        'or list (`110/admitted`), as a number or per priority (`{"P2": 5, "P3": 12}`). '
+        "Default: recent clock stops when the uploads cover four weeks or more, else the "
+        "list's referrals (the list size holds steady); a list's capacity is shared between "
+        "priority bands by recent clock stops per priority, else by each band's referrals.",
+        examples=[{"110": 60, "120/non_admitted": {"P2": 5, "P3": 12, "P4": 8}}],
     )
     referrals_per_week: Rates | None = Field(
         default=None,
-        description="New referrals per week, keyed like `capacity`. Default: the list's "
-        "ranked pathways with a clock start in the last 13 weeks, divided by 13.",
+        description="New referrals per week, keyed like `capacity`. Default: the band's "
+        "ranked pathways with a clock start in the last 4 weeks, divided by 4.",
         examples=[{"110": 60}],
+    )
+    offer_model: OfferModelIn | None = Field(
+        default=None,
+        description="Chances that an offer fails. Default: estimated from the list's "
+        "patient-deferred (P5/P6) and did-not-attend (RTT status 33) entries when it has "
+        "enough of them, else the documented defaults.",
+    )
+    last_chance: bool = Field(
+        default=True,
+        description="Rank with the last-chance range, using each band's capacity "
+        "(docs/scoring.md §4.1).",
     )
     rule_sets: list[RuleSetIn] = Field(
         default_factory=list,
@@ -105,6 +157,7 @@ class WaitStatsOut(BaseModel):
     count: int = Field(description="Pathways in the group.", examples=[412])
     median_days: int | None = Field(description="Median wait (nearest rank), days.")
     median_weeks: float | None = Field(description="median_days / 7.", examples=[14.0])
+    mean_weeks: float | None = Field(description="Mean wait, weeks.", examples=[15.2])
     p92_days: int | None = Field(description="92nd-percentile wait (nearest rank), days.")
     p92_weeks: float | None = Field(description="p92_days / 7.", examples=[31.3])
     over_18_weeks: int = Field(description="Waits over 126 days.")
@@ -119,6 +172,7 @@ class GapOut(BaseModel):
     most_deprived_count: int
     least_deprived_count: int
     median_weeks: float | None = Field(description="Q1 minus Q5 median, weeks.", examples=[2.1])
+    mean_weeks: float | None = Field(description="Q1 minus Q5 mean, weeks.", examples=[2.4])
     p92_weeks: float | None = Field(description="Q1 minus Q5 p92, weeks.")
     pct_over_18_weeks_points: float | None = Field(
         description="Q1 minus Q5 share over 18 weeks, percentage points."
@@ -202,6 +256,68 @@ class RuleSetOutcomeOut(BaseModel):
         "conventional order (zero or negative: no group waits longer)."
     )
     weekly: list[WeekPointOut]
+    gap_closed: GapShareOut | None = Field(
+        description="Share of the conventional Q1-Q5 gap in wait at treatment this rule set "
+        "closes (null for `conventional`)."
+    )
+    gap_by_priority: list[BandGapOut]
+    long_waiters: int = Field(
+        description="Treated after more than 52 weeks, or still waiting past 52 weeks at the end."
+    )
+    delay: DelayOut | None = Field(description="Null for `conventional`.")
+    offers: OfferSummaryOut
+
+
+class GapShareOut(BaseModel):
+    """1 - gap / conventional gap: 1 closes it, above 1 reverses it, below 0 widens it; null
+    when the conventional gap is not positive."""
+
+    mean: float | None = Field(examples=[0.62])
+    median: float | None = Field(examples=[0.85])
+
+
+class BandGapOut(BaseModel):
+    """One priority band's Q1-Q5 gap in wait at treatment and the share closed."""
+
+    priority_code: str = Field(examples=["P3"])
+    treated: int
+    mean_weeks: float | None
+    median_weeks: float | None
+    closed: GapShareOut | None
+
+
+class DelayOut(BaseModel):
+    """Patients treated later than under the conventional order (weeks)."""
+
+    treated_in_both: int
+    max_delay_weeks: float | None
+    max_delay_past_target_weeks: float | None = Field(
+        description="The largest delay of a patient already past target when the "
+        "conventional order treated them."
+    )
+    past_target_treated_later: int
+    not_treated: int = Field(
+        description="Treated within the horizon conventionally, not under this rule set."
+    )
+    not_treated_past_target: int
+
+
+class OfferSummaryOut(BaseModel):
+    """Offers made, declined and deferred; weeks unavailable per IMD quintile (treated)."""
+
+    offers: int
+    declined: int
+    deferred: int
+    unavailable_weeks_by_imd_quintile: dict[str, float | None]
+
+
+class BandPlanOut(BaseModel):
+    priority_code: str = Field(examples=["P3"])
+    ranked_entries: int
+    recent_clock_starts: int
+    referrals_per_week: float
+    capacity_per_week: float
+    urgent: bool = Field(description="Booked on the day (target under 7 days).")
 
 
 class ListPlanOut(BaseModel):
@@ -213,11 +329,16 @@ class ListPlanOut(BaseModel):
     pathway_stage: str
     ranked_entries: int
     parked_entries: int
-    recent_clock_starts: int = Field(description="Ranked, clock start in the last 13 weeks.")
+    recent_clock_starts: int = Field(description="Ranked, clock start in the last 4 weeks.")
     referrals_per_week: float
     referral_source: str = Field(description="`supplied` or `recent_clock_starts`.")
     capacity_per_week: float
     capacity_source: str = Field(description="`supplied`, `recent_clock_stops` or `inflow`.")
+    capacity_split: str = Field(
+        description="How capacity is shared between bands: `supplied`, `share` (recent clock "
+        "stops per priority) or `referrals`."
+    )
+    bands: list[BandPlanOut]
 
 
 class RuleSetSourceOut(BaseModel):
@@ -247,3 +368,9 @@ class SimulationOut(BaseModel):
     new_referrals: int = Field(examples=[3120])
     lists: list[ListPlanOut]
     rule_sets: list[RuleSetOutcomeOut]
+    offer_model: dict[str, Any] = Field(
+        description="The chances of a failed offer used, and their `source` (`default`, "
+        "`supplied` or `estimated`)."
+    )
+    last_chance: bool
+    capacity_split: str = Field(description="`bands` (each band's share) or `priority_first`.")

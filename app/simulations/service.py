@@ -9,36 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.ptl_arrays import load_open_ptl
 from app.rules.errors import RuleDocumentInvalid
 from app.rules.in_force import rules_in_force
 from app.rules.validation import parse_document
+from app.simulations.capacity import clock_stops, core_keys, with_clock_stops
 from app.simulations.errors import InvalidSimulation, NoOpenList, RuleVersionNotFound
-from models import PtlEntry
-from models.base import as_utc, utcnow
+from models.base import utcnow
 from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from prioritisation import PtlArrays, RuleBook, RuleSet
 from prioritisation.simulation import (
     CONVENTIONAL,
     DEFAULT_SEED,
-    RECENT_WEEKS,
+    OfferModel,
     SimulationResult,
     list_codes,
     simulate,
 )
+from prioritisation.simulation.offers import estimate_from_list
+from prioritisation.simulation.plan import Rates
 
 IN_FORCE = "in_force"
 RESERVED_NAMES = (CONVENTIONAL, IN_FORCE)
 CLOCK_STOPS = "recent_clock_stops"
-MIN_CLOCK_STOP_DAYS = 28
-"""Closures are used as capacity only when they cover at least four weeks of uploads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +59,12 @@ class SimulationRequest:
     specialties: Sequence[str] | None = None
     weeks: int = 52
     seed: int = DEFAULT_SEED
-    capacity: Mapping[str, float] | None = None
-    referrals_per_week: Mapping[str, float] | None = None
+    capacity: Rates | None = None
+    referrals_per_week: Rates | None = None
     candidates: Sequence[Candidate] = ()
+    offers: OfferModel | None = None
+    """The chances of a failed offer; None: estimated from the list (or the defaults)."""
+    last_chance: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,8 @@ class SimulationRun:
             "rule_set_sources": [
                 {"name": o.name, "source": self.sources[o.name]} for o in self.result.rule_sets
             ],
-            "notes": self.notes,
             **self.result.to_dict(),
+            "notes": [*self.notes, *self.result.notes],
         }
 
 
@@ -139,61 +141,6 @@ def _names(candidates: Sequence[Candidate]) -> None:
         seen.add(candidate.name)
 
 
-def clock_stop_rates(
-    session: Session, provider_code: str, census_date: date, specialties: Sequence[str] | None
-) -> dict[str, float]:
-    """Pathways closed per week per list, over the 13 weeks to the census date (or since the
-    provider's first upload, if later); empty when that covers under four weeks.
-
-    A closure is a pathway that left the list at an upload: a clock stop (treatment, or a
-    validation removal). Only lists with at least one closure get a rate.
-    """
-    end = datetime.combine(census_date + timedelta(days=1), time.min, tzinfo=UTC)
-    first = session.scalar(
-        select(func.min(PtlEntry.created_at)).where(PtlEntry.provider_code == provider_code)
-    )
-    if first is None:
-        return {}
-    start = max(end - timedelta(weeks=RECENT_WEEKS), as_utc(first))
-    days = (end - start).total_seconds() / 86_400
-    if days < MIN_CLOCK_STOP_DAYS:
-        return {}
-    query = (
-        select(PtlEntry.treatment_function_code, PtlEntry.pathway_stage, func.count())
-        .where(
-            PtlEntry.provider_code == provider_code,
-            PtlEntry.is_open.is_(False),
-            PtlEntry.closed_at >= start,
-            PtlEntry.closed_at < end,
-        )
-        .group_by(PtlEntry.treatment_function_code, PtlEntry.pathway_stage)
-    )
-    if specialties is not None:
-        query = query.where(PtlEntry.treatment_function_code.in_(list(specialties)))
-    return {
-        f"{provider_code}/{tfc}/{stage}": round(count * 7 / days, 3)
-        for tfc, stage, count in session.execute(query).all()
-    }
-
-
-def _core_keys(provider_code: str, rates: Mapping[str, float] | None) -> dict[str, float] | None:
-    """API keys (``110`` or ``110/admitted``) as the core's (``110`` or ``RZZ/110/admitted``)."""
-    if rates is None:
-        return None
-    return {(f"{provider_code}/{k}" if "/" in k else k): float(v) for k, v in rates.items()}
-
-
-def _capacity(
-    provider_code: str, supplied: Mapping[str, float] | None, stops: Mapping[str, float]
-) -> tuple[dict[str, float] | None, set[str]]:
-    """Supplied capacity plus clock-stop rates for lists the caller left out."""
-    capacity = dict(_core_keys(provider_code, supplied) or {})
-    covered = set(capacity)
-    used = {k for k in stops if k not in covered and k.split("/")[1] not in covered}
-    capacity.update({k: stops[k] for k in used})
-    return (capacity or None), used
-
-
 def run(
     session: Session,
     arrays: PtlArrays,
@@ -202,14 +149,13 @@ def run(
     sources: dict[str, str],
 ) -> SimulationRun:
     """Simulate ``books`` (the first is the reference) on ``arrays`` as ``request`` asks."""
-    stops = clock_stop_rates(
-        session, request.provider_code, request.census_date, request.specialties
-    )
+    stops = clock_stops(session, request.provider_code, request.census_date, request.specialties)
     # Lists that emptied (or that the caller's rules do not score) have closures but nothing
     # left to book: only the lists on the simulated PTL take a capacity.
     on_list = set(list_codes(arrays)[1])
-    stops = {key: rate for key, rate in stops.items() if key in on_list}
-    capacity, from_stops = _capacity(request.provider_code, request.capacity, stops)
+    rates = {key: rate for key, rate in stops.rates.items() if key in on_list}
+    capacity, from_stops = with_clock_stops(request.provider_code, request.capacity, rates)
+    offers = request.offers or estimate_from_list(arrays)
     try:
         result = simulate(
             arrays,
@@ -217,8 +163,11 @@ def run(
             census_date=request.census_date,
             weeks=request.weeks,
             capacity=capacity,
-            referrals_per_week=_core_keys(request.provider_code, request.referrals_per_week),
+            referrals_per_week=core_keys(request.provider_code, request.referrals_per_week),
+            band_shares=stops.by_priority,
+            offers=offers,
             seed=request.seed,
+            last_chance=request.last_chance,
         )
     except ValueError as exc:
         raise InvalidSimulation(f"cannot simulate this list: {exc}") from exc

@@ -90,7 +90,7 @@ class OfferModel:
         _check("deferral_weeks", self.deferral_weeks, stages, float(MAX_DEFERRAL_WEEKS))
         for key in QUINTILE_KEYS:
             total = self.defer_by_quintile.get(key, 0.0) + self.decline_by_quintile.get(key, 0.0)
-            if total > 1:
+            if total > 1 + 1e-9:
                 raise ValueError(
                     f"quintile {key}: deferral and decline chances add up to {total:g} (> 1)"
                 )
@@ -195,3 +195,57 @@ def offer_outcomes(
         np.int64
     )
     return outcome.astype(np.int64), weeks
+
+
+MIN_MARKERS: Final = 50
+"""Deferral markers the list needs before its own gradient by quintile replaces the defaults."""
+MIN_QUINTILE_ENTRIES: Final = 30
+DEFERRAL_MARKER_STATUSES: Final = frozenset({"33"})
+"""RTT period status 33: did not attend the first activity."""
+DEFERRAL_MARKER_CODES: Final = frozenset({"P5", "P6"})
+"""Priority codes of patients who chose to defer."""
+MAX_ESTIMATED_CHANCE: Final = 0.9
+
+
+def estimate_from_list(arrays: PtlArrays, base: OfferModel | None = None) -> OfferModel:
+    """The base chances (defaults) with their gradient by IMD quintile taken from the list.
+
+    A PTL snapshot shows who deferred (P5/P6) or did not attend (RTT status 33), not how
+    many offers were made, so only the *relative* rate per quintile is estimated: each
+    quintile's chances are the base chances' list-weighted mean times the quintile's marker
+    rate over the list's. With fewer than 50 markers the base is returned unchanged; a
+    quintile with fewer than 30 entries keeps its base chances.
+    """
+    model = base or OfferModel()
+    marked = np.isin(arrays.priority_code, sorted(DEFERRAL_MARKER_CODES)) | np.isin(
+        arrays.rtt_status, sorted(DEFERRAL_MARKER_STATUSES)
+    )
+    if int(marked.sum()) < MIN_MARKERS:
+        return model
+    quintile = imd_quintile(arrays.imd_decile)
+    keys = ["unknown", "1", "2", "3", "4", "5"]
+    counts = np.bincount(quintile, minlength=6)
+    rates = np.bincount(quintile, weights=marked.astype(np.float64), minlength=6)
+    overall = marked.mean()
+    defer = dict(model.defer_by_quintile)
+    decline = dict(model.decline_by_quintile)
+
+    def mean_of(chances: Mapping[str, float]) -> float:
+        weights = [counts[i] for i in range(6)]
+        return float(np.average([chances.get(k, 0.0) for k in keys], weights=weights))
+
+    level_defer, level_decline = mean_of(defer), mean_of(decline)
+    for i, key in enumerate(keys):
+        if counts[i] < MIN_QUINTILE_ENTRIES:
+            continue
+        relative = (rates[i] / counts[i]) / overall
+        defer[key] = min(level_defer * relative, MAX_ESTIMATED_CHANCE)
+        decline[key] = min(level_decline * relative, 1.0 - defer[key])
+    return OfferModel(
+        defer_by_quintile={k: round(float(v), 4) for k, v in defer.items()},
+        decline_by_quintile={k: round(float(v), 4) for k, v in decline.items()},
+        defer_by_inclusion=dict(model.defer_by_inclusion),
+        stage_factor=dict(model.stage_factor),
+        deferral_weeks=dict(model.deferral_weeks),
+        source="estimated",
+    )

@@ -32,7 +32,7 @@ RECENT_WEEKS: Final = 4
 MAX_RATE: Final = 1_000_000.0
 SUPPLIED, RECENT_CLOCK_STARTS, INFLOW, SHARE = "supplied", "recent_clock_starts", "inflow", "share"
 
-Rates = Mapping[str, "float | Mapping[str, float]"]
+Rates = Mapping[str, float | Mapping[str, float]]
 """Per list key (``provider/tfc/stage``) or treatment function code: patients per week, or
 per priority code ``{"P2": 3, "P3": 9}``."""
 

@@ -107,25 +107,23 @@ def run_rule_set(
     treated_week = np.full(n, -1, np.int64)
     treated_wait = np.full(n, -1, np.int64)
     n_lists, n_bands = p.plan.capacity_milli.shape
-    urgent_band = p.plan.urgent
     weekly: list[WeekPoint] = []
+    urgent_arrived = np.zeros(0, np.int64)
     for week in range(p.weeks):
         day = census + 7 * week
         slots = weekly_counts(p.plan.capacity_milli.reshape(-1), week).reshape(n_lists, n_bands)
         waiting_rows = np.flatnonzero(active & ~p.parked)
         waits = np.maximum(day - clock[waiting_rows], 0)
-        # Urgent bands are booked on the day: a referral when it arrives (wait 0), anyone
-        # already waiting at the census on the census day. They take their band's slots first.
+        # Urgent bands are booked on the day: anyone already waiting at the census on the
+        # census day, a referral on the day it arrives (below). They take their band's slots
+        # first: this week's, for those treated at its start or during the week before.
         urgent_now = np.flatnonzero(active & p.urgent)
         treated_week[urgent_now] = week
-        treated_wait[urgent_now] = np.where(
-            urgent_now < p.n_start, np.maximum(census - clock[urgent_now], 0), 0
-        )
+        treated_wait[urgent_now] = np.maximum(census - clock[urgent_now], 0)
         active[urgent_now] = False
         reserved = np.zeros((n_lists, n_bands), np.int64)
-        np.add.at(reserved, (p.plan.list_code[urgent_now], p.plan.band[urgent_now]), 1)
-        reserved[:, ~urgent_band] = 0
-
+        for urgent_rows in (urgent_now, urgent_arrived):
+            np.add.at(reserved, (p.plan.list_code[urgent_rows], p.plan.band[urgent_rows]), 1)
         rows = np.flatnonzero(active & ~p.urgent & ~p.parked & (available_week <= week))
         result = rank_ptl(p.coded.take(rows), book, np.datetime64(int(day), "D"), None, capacity)
         order = result.conventional_order() if conventional else result.order()
@@ -150,8 +148,13 @@ def run_rule_set(
         available_week[away] = week + weeks_off[deferred]
         unavailable[away] += 7 * weeks_off[deferred]
 
-        weekly.append(_point(week, int(day), waits, len(done) + len(urgent_now)))
-        active[p.arrivals[week] : p.arrivals[week + 1]] = True
+        arriving = np.arange(p.arrivals[week], p.arrivals[week + 1])
+        urgent_arrived = arriving[p.urgent[arriving]]
+        treated_week[urgent_arrived] = week
+        treated_wait[urgent_arrived] = 0
+        active[arriving[~p.urgent[arriving]]] = True
+        treated = len(done) + len(urgent_now) + len(urgent_arrived)
+        weekly.append(_point(week, int(day), waits, treated))
     end = census + 7 * p.weeks
     waiting = active & ~p.parked
     # Time still to spend unavailable after the horizon does not count.

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from app.simulations.report import render_assessment
 from app.simulations.service import SimulationRun
 from prioritisation import load_default_rules
-from prioritisation.simulation import simulate
-from tests.prioritisation.test_simulation import CENSUS, ONE_A_WEEK, SIX, ptl
+from tests.prioritisation.test_simulation import CENSUS, ONE_A_WEEK, SIX, ptl, simulate
 
 
 def _run() -> SimulationRun:

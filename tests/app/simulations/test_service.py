@@ -16,9 +16,10 @@ from app.simulations import (
     run_simulation,
     simulate_draft_impact,
 )
-from app.simulations.service import clock_stop_rates
+from app.simulations.capacity import clock_stops
 from models import RuleSetVersion
 from prioritisation import load_default_rule_set
+from prioritisation.simulation import OfferModel
 from tests.app.simulations.entries import CENSUS, add_entries
 
 # The six P4 entries of tests/prioritisation/test_simulation.py, now through the database:
@@ -49,7 +50,14 @@ def specialty_document(code: str, decile_1: float, *, deprivation: bool = True) 
 
 
 def request(**changes) -> SimulationRequest:
-    values = {"provider_code": "RZZ", "census_date": CENSUS, "weeks": 6, **ONE_A_WEEK}
+    """The hand-worked cases take every offer (no failed offers)."""
+    values = {
+        "provider_code": "RZZ",
+        "census_date": CENSUS,
+        "weeks": 6,
+        "offers": OfferModel.never_fails(),
+        **ONE_A_WEEK,
+    }
     return SimulationRequest(**{**values, **changes})
 
 
@@ -135,7 +143,9 @@ def test_capacity_from_recent_clock_stops_when_uploads_cover_four_weeks(engine):
     add_entries(engine, open_rows + closed, census=census, created_at=now - timedelta(days=120))
     with session_scope(engine) as session:
         # 13 closures in the 13 weeks to the census: one a week.
-        assert clock_stop_rates(session, "RZZ", census, None) == {"RZZ/110/admitted": 1.0}
+        stops = clock_stops(session, "RZZ", census, None)
+        assert stops.rates == {"RZZ/110/admitted": 1.0}
+        assert stops.by_priority == {"RZZ/110/admitted": {"P4": 1.0}}
         run = run_simulation(
             session, request(census_date=census, capacity=None), imd_edition="iod2019"
         )
@@ -146,6 +156,7 @@ def test_capacity_from_recent_clock_stops_when_uploads_cover_four_weeks(engine):
     plan = run.result.lists[0]
     assert (plan.capacity_per_week, plan.capacity_source) == (1.0, "recent_clock_stops")
     assert run.notes == ["capacity of 1 list(s) estimated from recent clock stops"]
+    assert run.to_dict()["notes"][0] == run.notes[0]
     assert supplied.result.lists[0].capacity_source == "supplied"
 
 
@@ -165,7 +176,7 @@ def test_closures_of_a_list_that_has_emptied_are_no_capacity(engine):
     ]
     add_entries(engine, open_rows + emptied, census=census, created_at=now - timedelta(days=120))
     with session_scope(engine) as session:
-        assert clock_stop_rates(session, "RZZ", census, None) == {"RZZ/120/admitted": 1.0}
+        assert clock_stops(session, "RZZ", census, None).rates == {"RZZ/120/admitted": 1.0}
         run = run_simulation(
             session, request(census_date=census, capacity=None), imd_edition="iod2019"
         )
@@ -179,7 +190,7 @@ def test_no_clock_stop_estimate_from_under_four_weeks_of_uploads(engine):
     rows = [{"wait": 10}, {"pathway_id": "C1", "wait": 50, "closed_at": now}]
     add_entries(engine, rows, census=now.date(), created_at=now - timedelta(days=20))
     with session_scope(engine) as session:
-        assert clock_stop_rates(session, "RZZ", now.date(), None) == {}
+        assert clock_stops(session, "RZZ", now.date(), None).rates == {}
 
 
 def test_draft_impact_for_the_rule_preview(engine):
@@ -217,3 +228,26 @@ def test_draft_impact_for_the_rule_preview(engine):
             draft_document={"rule_set_id": "110"},
             imd_edition="iod2019",
         )
+
+
+def test_failed_offers_come_from_the_list_when_it_shows_them(engine):
+    """Enough patient-deferred (P5) entries give the list's own gradient by quintile; without
+    them the documented defaults apply."""
+    plain = [
+        {"pathway_id": f"A{i}", "wait": 20 + i % 90, "imd_decile": 1 + i % 10} for i in range(200)
+    ]
+    add_entries(engine, plain)
+    with session_scope(engine) as session:
+        defaults = run_simulation(session, request(offers=None), imd_edition="iod2019")
+    assert defaults.result.offer_model["source"] == "default"
+    deferred = [
+        {"pathway_id": f"D{i}", "wait": 30, "imd_decile": 1 + (i % 4), "priority_code": "P5"}
+        for i in range(60)
+    ]
+    add_entries(engine, deferred)
+    with session_scope(engine) as session:
+        estimated = run_simulation(session, request(offers=None), imd_edition="iod2019")
+    model = estimated.result.offer_model
+    assert model["source"] == "estimated"
+    # every marker is in quintiles 1-2: their chances rise above the defaults, 3-5 fall
+    assert model["defer_by_quintile"]["1"] > 0.29 and model["defer_by_quintile"]["5"] < 0.09
