@@ -116,6 +116,9 @@ class CodedPtl:
     clock: IntArray
     """RTT clock start in days since 1970-01-01."""
     imd_decile: Int8Array
+    list_id: IntArray
+    """Dense list id in (provider, tfc, stage) string order, over ``list_keys``."""
+    list_keys: tuple[tuple[str, str, str], ...]
     imd_domain_deciles: dict[str, Int8Array] = field(default_factory=dict)
     inclusion_groups: FlagCombinations = field(
         default_factory=lambda: FlagCombinations.of(FlagMatrix.empty(0))
@@ -132,7 +135,8 @@ class CodedPtl:
         tfc = CodedColumn.of(arrays.treatment_function_code)
         stage = CodedColumn(stage_codes, stage_values)
         pathway = dense_rank(arrays.pathway_id)
-        distinct = _distinct_within_lists(pathway, provider, tfc, stage)
+        list_id, list_keys = _list_codes(provider, tfc, stage)
+        distinct = _distinct_within_lists(pathway, list_id, len(list_keys))
         return cls(
             source=arrays,
             rows=None,
@@ -147,6 +151,8 @@ class CodedPtl:
             pathways_distinct=distinct,
             clock=arrays.rtt_clock_start.astype(np.int64),
             imd_decile=arrays.imd_decile,
+            list_id=list_id,
+            list_keys=list_keys,
             imd_domain_deciles=dict(arrays.imd_domain_deciles),
             inclusion_groups=FlagCombinations.of(arrays.inclusion_groups),
             clinical_areas=FlagCombinations.of(arrays.clinical_areas),
@@ -170,6 +176,13 @@ class CodedPtl:
             else:
                 values[f.name] = value
         values["rows"] = idx if self.rows is None else self.rows[idx]
+        present = np.bincount(values["list_id"], minlength=len(self.list_keys)) > 0
+        if not present.all():  # keep list ids dense over the lists this subset holds
+            remap = np.cumsum(present) - 1
+            values["list_id"] = remap[values["list_id"]]
+            values["list_keys"] = tuple(
+                k for k, p in zip(self.list_keys, present, strict=True) if p
+            )
         return CodedPtl(**values)
 
     @cached_property
@@ -186,15 +199,12 @@ class CodedPtl:
 
     def lists(self) -> tuple[IntArray, tuple[tuple[str, str, str], ...]]:
         """Each entry's dense list id and the list keys (provider, tfc, stage) in order."""
-        return _list_codes(self.provider_code, self.treatment_function_code, self.pathway_stage)
+        return self.list_id, self.list_keys
 
 
-def _distinct_within_lists(
-    pathway: IntArray, provider: CodedColumn, tfc: CodedColumn, stage: CodedColumn
-) -> bool:
+def _distinct_within_lists(pathway: IntArray, list_id: IntArray, n_lists: int) -> bool:
     n = len(pathway)
     if n == 0 or int(pathway.max()) == n - 1:
         return True  # every pathway id distinct across the whole PTL
-    list_id, keys = _list_codes(provider, tfc, stage)
-    key = np.sort(pathway * max(len(keys), 1) + list_id)
+    key = np.sort(pathway * max(n_lists, 1) + list_id)
     return not bool((key[1:] == key[:-1]).any())

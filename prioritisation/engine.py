@@ -70,6 +70,12 @@ def _override_effects(
     return block, cents, status
 
 
+def conventional_order(coded: CodedPtl, band: IntArray) -> NDArray[np.intp]:
+    """Every entry in conventional order: list, band (priority position), wait descending
+    (clock start ascending), pathway id ascending (docs/scoring.md §5)."""
+    return sort_order(SortKeys(coded.list_id, band, None, None, coded.clock, coded.pathway))
+
+
 def _band_positions(order: NDArray[np.intp], group: IntArray) -> IntArray:
     """0-based position of every entry within its group (list and band) along ``order``."""
     n = len(order)
@@ -157,15 +163,15 @@ def rank_ptl(
     wait_days = np.maximum(census.astype(np.int64) - clock, 0)
     band_codes = tuple(rule.code for rule in rules.default.clinical_priority.ranked)
     band = np.where(parked, len(band_codes), position)
-    conventional_order = sort_order(SortKeys(list_id, band, None, None, clock, pathway))
-    conventional_rank, _ = ranks(conventional_order, list_id, parked, len(list_keys))
+    conventional = conventional_order(coded, band)
+    conventional_rank, _ = ranks(conventional, list_id, parked, len(list_keys))
 
     guard = protection(index=index, tables=tables, wait_days=wait_days, parked=parked)
     if capacity is not None:
         reach = capacity.reach_table(list_keys, band_codes)[
             list_id, np.minimum(band, len(band_codes) - 1)
         ]
-        in_band = _band_positions(conventional_order, list_id * (len(band_codes) + 1) + band)
+        in_band = _band_positions(conventional, list_id * (len(band_codes) + 1) + band)
         within_reach = (reach != NO_REACH) & (in_band < reach) & ~parked
         candidates = last_chance_candidates(
             index=index, tables=tables, wait_days=wait_days, guard=guard
@@ -222,5 +228,5 @@ def rank_ptl(
         coded=coded,
         rules=rules,
         ranked_order=order[~parked[order]],
-        conventional_ranked_order=conventional_order[~parked[conventional_order]],
+        conventional_ranked_order=conventional[~parked[conventional]],
     )

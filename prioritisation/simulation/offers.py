@@ -166,12 +166,19 @@ def _splitmix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return out
 
 
+_PATIENT = np.uint64(0xD1B54A32D192ED03)
+_OFFER = np.uint64(0xAEF17502108EF2D9)
+
+
 def uniforms(seed: int, patient: IntArray, offer: IntArray, stream: int) -> FloatArray:
-    """U[0, 1) keyed by (seed, patient, offer number, stream): the same for every rule set."""
-    key = _splitmix(np.full(len(patient), np.uint64(seed % 2**64), np.uint64))
-    key = _splitmix(key ^ patient.astype(np.uint64))
-    key = _splitmix(key ^ (offer.astype(np.uint64) * np.uint64(4) + np.uint64(stream)))
-    values: FloatArray = (key >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    """U[0, 1) keyed by (seed, patient, offer number, stream): the same for every rule set.
+
+    The key combines the four with odd multipliers and one splitmix64 finaliser mixes it
+    (a counter-based generator: no state, so the order of the draws never matters).
+    """
+    base = _splitmix(np.array([seed % 2**64], np.uint64) ^ np.uint64(stream))[0]
+    key = (patient.astype(np.uint64) * _PATIENT) ^ (offer.astype(np.uint64) * _OFFER) ^ base
+    values: FloatArray = (_splitmix(key) >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return values
 
 

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from prioritisation.capacity import WeeklyCapacity
 from prioritisation.coded import CodedPtl
-from prioritisation.engine import rank_ptl
+from prioritisation.engine import conventional_order, rank_ptl
 from prioritisation.metrics import OVER_18_WEEKS_DAYS, OVER_52_WEEKS_DAYS
 from prioritisation.rulebook import RuleBook
 from prioritisation.simulation.booking import book_week
@@ -125,8 +125,11 @@ def run_rule_set(
         for urgent_rows in (urgent_now, urgent_arrived):
             np.add.at(reserved, (p.plan.list_code[urgent_rows], p.plan.band[urgent_rows]), 1)
         rows = np.flatnonzero(active & ~p.urgent & ~p.parked & (available_week <= week))
-        result = rank_ptl(p.coded.take(rows), book, np.datetime64(int(day), "D"), None, capacity)
-        order = result.conventional_order() if conventional else result.order()
+        subset = p.coded.take(rows)
+        if conventional:  # no scores needed: priority, then longest wait
+            order = conventional_order(subset, p.plan.band[rows])
+        else:
+            order = rank_ptl(subset, book, np.datetime64(int(day), "D"), None, capacity).order()
         ordered = rows[order]
         outcome, weeks_off = offer_outcomes(p.offer_seed, ordered, offers[ordered], p.chances)
         booking = book_week(
