@@ -77,3 +77,24 @@ def book_week(
         used = np.bincount(lists[treated[members]], minlength=n_lists)
         carry = left - used
     return Booking(offered, treated, np.maximum(carry, 0))
+
+
+def group_positions(list_of: IntArray, band_of: IntArray, n_bands: int) -> IntArray:
+    """0-based position of each entry within its (list, band), entries in booking order."""
+    group = list_of * (n_bands + 1) + band_of
+    n = len(group)
+    if not n:
+        return np.zeros(0, np.int64)
+    step = np.arange(n)
+    change = np.ones(n, np.bool_)
+    change[1:] = group[1:] != group[:-1]
+    start = np.maximum.accumulate(np.where(change, step, 0))
+    position: IntArray = step - start
+    return position
+
+
+def reach_limits(slots: IntArray, factor: int) -> IntArray:
+    """How far down each (list, band) a week's offers can go, generously: ``factor`` times the
+    slots of the band and every band before it (unused slots pass down), plus 16."""
+    limits: IntArray = factor * np.cumsum(slots, axis=1) + 16
+    return limits

@@ -18,13 +18,15 @@ from prioritisation.coded import CodedPtl
 from prioritisation.engine import conventional_order, rank_ptl
 from prioritisation.metrics import OVER_18_WEEKS_DAYS, OVER_52_WEEKS_DAYS
 from prioritisation.rulebook import RuleBook
-from prioritisation.simulation.booking import book_week
+from prioritisation.simulation.booking import Booking, book_week, group_positions, reach_limits
 from prioritisation.simulation.offers import DEFERRED, PatientChances, offer_outcomes
 from prioritisation.simulation.outcomes import WeekPoint
 from prioritisation.simulation.plan import MILLI, Plan, weekly_counts
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
+SHORTLIST = True
+"""Draw offer outcomes only for the top of each band (the same result, faster)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,33 @@ def _point(week: int, day: int, waits: IntArray, treated: int) -> WeekPoint:
     )
 
 
+def _book(
+    p: Prepared, ordered: IntArray, offers: IntArray, slots: IntArray, reserved: IntArray
+) -> tuple[IntArray, IntArray, IntArray, Booking]:
+    """Book the week from the top of each band only: offers never go further down a band
+    than its slots (and those passed down to it) can be filled, so the outcomes of entries
+    further down are not drawn. A band whose shortlist ran out is booked again with a
+    longer one, so the result equals booking the whole list."""
+    lists, bands = p.plan.list_code[ordered], p.plan.band[ordered]
+    position = group_positions(lists, bands, slots.shape[1])
+    if not SHORTLIST:
+        position = np.zeros_like(position)
+    factor = 2
+    while True:
+        limit = reach_limits(slots, factor)[lists, bands]
+        short = np.flatnonzero(position < limit)
+        picked = ordered[short]
+        outcome, weeks_off = offer_outcomes(p.offer_seed, picked, offers[picked], p.chances)
+        booking = book_week(
+            list_of=lists[short], band_of=bands[short], outcome=outcome, slots=slots,
+            reserved=reserved,
+        )  # fmt: skip
+        last = position[short] == limit[short] - 1
+        if not (booking.offered & last).any() or len(short) == len(ordered):
+            return picked, outcome, weeks_off, booking
+        factor *= 4
+
+
 def run_rule_set(
     prepared: Prepared,
     book: RuleBook,
@@ -130,15 +159,7 @@ def run_rule_set(
             order = conventional_order(subset, p.plan.band[rows])
         else:
             order = rank_ptl(subset, book, np.datetime64(int(day), "D"), None, capacity).order()
-        ordered = rows[order]
-        outcome, weeks_off = offer_outcomes(p.offer_seed, ordered, offers[ordered], p.chances)
-        booking = book_week(
-            list_of=p.plan.list_code[ordered],
-            band_of=p.plan.band[ordered],
-            outcome=outcome,
-            slots=slots,
-            reserved=reserved,
-        )
+        ordered, outcome, weeks_off, booking = _book(p, rows[order], offers, slots, reserved)
         done = ordered[booking.treated]
         treated_week[done] = week
         treated_wait[done] = np.maximum(day - clock[done], 0)

@@ -192,3 +192,23 @@ def test_the_same_patients_fail_under_every_rule_set() -> None:
     # offers fail and the same patients are treated in the same weeks.
     assert np.array_equal(result.treated_week["flat"], result.treated_week[CONVENTIONAL])
     assert result.outcome("flat").offers == result.outcome(CONVENTIONAL).offers
+
+
+def test_booking_from_shortlists_equals_booking_the_whole_list(monkeypatch) -> None:
+    """Offers are drawn only for the top of each band; with most offers failing the
+    shortlist runs out and is lengthened: the result is the same as booking everyone."""
+    from prioritisation.simulation import run
+
+    rng = np.random.default_rng(8)
+    arrays = ptl(
+        rng.integers(0, 300, 600).tolist(), deciles=rng.integers(1, 11, 600).tolist(),
+        priorities=rng.choice(["P2", "P3", "P4"], 600).tolist(),
+    )  # fmt: skip
+    model = OfferModel(defer_by_quintile=dict.fromkeys(("1", "2", "3", "4", "5"), 0.85))
+    options = dict(census_date=CENSUS, weeks=6, seed=2, offers=model, capacity={"110": 30})
+    short = simulate(arrays, DEFAULT, **options)
+    monkeypatch.setattr(run, "SHORTLIST", False)
+    whole = simulate(arrays, DEFAULT, **options)
+    for name in (CONVENTIONAL, "default"):
+        assert np.array_equal(short.treated_week[name], whole.treated_week[name])
+        assert short.outcome(name).offers == whole.outcome(name).offers
