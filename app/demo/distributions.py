@@ -155,6 +155,21 @@ VALIDATED_BLANK = 0.04
 PROCEDURE_BLANK = 0.10  # admitted pathways with no proposed procedure yet
 RTT_STATUS_MIX: dict[str, float] = {"": 0.63, "20": 0.36, "31": 0.006, "32": 0.004}
 
+#: The gap mechanism (docs/demo-data.md): offers to patients in more deprived areas fail more
+#: often (did not attend, cancelled, unfit at pre-op), so they have waited longer and more of
+#: them are patient-deferred (P5/P6) or did not attend a first appointment (RTT status 33).
+#: Relative to the list's average, by IMD decile 1..10 (about 3 : 1 from decile 1 to 10, as
+#: the simulation's default chances of a deferred offer).
+DEFERRAL_RELATIVE: tuple[float, ...] = (1.56, 1.45, 1.33, 1.22, 1.11, 0.89, 0.78, 0.67, 0.55, 0.45)
+DEPRIVED_HISTORY = 0.30
+"""Waits of decile 1 are stretched by 30%, tapering to none from decile 5 (P2-P4)..."""
+DEPRIVED_HISTORY_MAX_DAYS = 56
+"""...by at most 8 weeks, so the long-wait tail stays that of the national lists."""
+DID_NOT_ATTEND_FIRST = 0.03
+"""Average share of non-admitted pathways with RTT status 33 (did not attend first activity)."""
+BLANK_PRIORITY_NON_ADMITTED_ROUTINE = 0.10
+"""Non-admitted routine (P4) pathways sent with no priority code, as many PAS extracts do."""
+
 PATHWAYS_PER_PATIENT = 1.19  # England: ~7.5m open pathways held by ~6.3m patients (2024-25)
 
 

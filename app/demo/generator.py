@@ -92,8 +92,9 @@ def _ethnicity(rng: np.random.Generator, n: int) -> Column:
 
 def _imd(
     rng: np.random.Generator, n: int, lookup: tuple[NDArray[Any], NDArray[Any]]
-) -> tuple[Column, NDArray[np.int8]]:
-    """LSOA codes and supplied deciles: sample a skewed decile, then an LSOA of that decile."""
+) -> tuple[Column, NDArray[np.int8], NDArray[np.int8]]:
+    """LSOA codes, supplied deciles (0 where not supplied) and every patient's true decile:
+    sample a skewed decile, then an LSOA of that decile."""
     codes = np.asarray(lookup[0]).astype(object)  # shared str objects, not one per row
     deciles = np.asarray(lookup[1]).astype(np.int64)
     order = np.argsort(deciles, kind="stable")
@@ -112,7 +113,7 @@ def _imd(
     supplied = ~unknown & (mode < d.IMD_UNKNOWN_SHARE + d.IMD_SUPPLIED_SHARE)
     drop_lsoa = unknown | (supplied & (rng.random(n) >= d.IMD_SUPPLIED_WITH_LSOA))
     lsoa[drop_lsoa] = ""
-    return lsoa, np.where(supplied, decile, 0).astype(np.int8)
+    return lsoa, np.where(supplied, decile, 0).astype(np.int8), decile
 
 
 def _ramp(age: NDArray[np.float64], base: float, slope: float, cap: float) -> NDArray[np.float64]:
@@ -190,6 +191,54 @@ def _procedures(rng: np.random.Generator, spec: IntArray, admitted: BoolArray) -
     return procedure
 
 
+_DEFERRED = (d.PRIORITY_CODES.index("P5"), d.PRIORITY_CODES.index("P6"))
+
+
+def _priorities(
+    rng: np.random.Generator, admitted: BoolArray, relative: NDArray[np.float64]
+) -> IntArray:
+    """Priority indices from each stage's mix, with the patient-deferred share (P5/P6) scaled
+    by the row's relative deferral (the stage's mean share is kept)."""
+    out = np.zeros(admitted.size, np.int64)
+    for stage, mix in ((True, d.PRIORITY_MIX_ADMITTED), (False, d.PRIORITY_MIX_NON_ADMITTED)):
+        rows = np.flatnonzero(admitted == stage)
+        weights = np.array(mix)
+        deferred_share = weights[list(_DEFERRED)].sum()
+        active = weights.copy()
+        active[list(_DEFERRED)] = 0
+        out[rows] = rng.choice(len(mix), size=rows.size, p=active / active.sum())
+        scaled = deferred_share * relative[rows] / relative[rows].mean() if rows.size else rows
+        chosen = rng.random(rows.size) < scaled
+        split = weights[_DEFERRED[1]] / max(deferred_share, 1e-12)
+        out[rows[chosen]] = np.where(
+            rng.random(int(chosen.sum())) < split, _DEFERRED[1], _DEFERRED[0]
+        )
+    return out
+
+
+def _with_history(wait: IntArray, priority: IntArray, decile: NDArray[np.int8]) -> IntArray:
+    """Deprived patients' P2-P4 waits stretched by their history of failed offers."""
+    taper = np.clip((5 - decile.astype(np.float64)) / 4, 0, 1)
+    scheduled = np.isin(priority, [d.PRIORITY_CODES.index(c) for c in ("P2", "P3", "P4")])
+    extra = np.where(scheduled, d.DEPRIVED_HISTORY * taper * wait, 0.0)
+    stretched: IntArray = wait + np.floor(np.minimum(extra, d.DEPRIVED_HISTORY_MAX_DAYS)).astype(
+        np.int64
+    )
+    return stretched
+
+
+def _blank_some_routine(rng: np.random.Generator, codes: Column, admitted: BoolArray) -> Column:
+    """Non-admitted P4 rows sent with no priority code, as many extracts do."""
+    blank = (
+        (~admitted)
+        & (codes == "P4")
+        & (rng.random(admitted.size) < d.BLANK_PRIORITY_NON_ADMITTED_ROUTINE)
+    )
+    out = codes.copy()
+    out[blank] = ""
+    return out
+
+
 def generate_ptl(
     rows: int = 100_000,
     *,
@@ -230,7 +279,7 @@ def generate_ptl(
     sex = _sex(rng, main_spec)
     nhs = sample_nhs_numbers(rng, n_patients)
     ethnicity = _ethnicity(rng, n_patients)
-    lsoa, decile = _imd(rng, n_patients, lookup)
+    lsoa, decile, true_decile = _imd(rng, n_patients, lookup)
     groups, areas = _patient_flags(rng, age, main_spec, ethnicity)
 
     # An extra pathway may not contradict the patient: no male gynaecology, no young geriatrics.
@@ -239,12 +288,10 @@ def generate_ptl(
     spec = np.where(clash, main_spec[patient], spec)
 
     admitted = rng.random(rows) < np.array([s.admitted for s in d.SPECIALTIES])[spec]
-    priority = np.where(
-        admitted,
-        rng.choice(7, size=rows, p=d.PRIORITY_MIX_ADMITTED),
-        rng.choice(7, size=rows, p=d.PRIORITY_MIX_NON_ADMITTED),
-    )
-    wait = np.minimum(_waits(rng, priority, admitted), age_days[patient] - 1)
+    relative = np.array(d.DEFERRAL_RELATIVE)[true_decile[patient] - 1]
+    priority = _priorities(rng, admitted, relative)
+    wait = _with_history(_waits(rng, priority, admitted), priority, true_decile[patient])
+    wait = np.minimum(wait, age_days[patient] - 1)
     clock_start = census - wait.astype("timedelta64[D]")
     date_of_birth = census - age_days.astype("timedelta64[D]")
 
@@ -265,6 +312,8 @@ def generate_ptl(
     sites = [f"{provider}{i:02d}" for i in range(1, len(d.SITE_WEIGHTS))] + [""]
     site = _pick(rng, sites, d.SITE_WEIGHTS, rows)
     rtt_status = _pick(rng, list(d.RTT_STATUS_MIX), list(d.RTT_STATUS_MIX.values()), rows)
+    did_not_attend = ~admitted & (rng.random(rows) < d.DID_NOT_ATTEND_FIRST * relative)
+    rtt_status[did_not_attend] = "33"
     ids = pathway_ids(rng, provider, clock_start)
 
     columns: dict[str, Column] = {
@@ -273,7 +322,7 @@ def generate_ptl(
         "provider_code": np.full(rows, provider, dtype=object),
         "treatment_function_code": _labels(_SPEC_CODES, spec),
         "pathway_stage": _labels(("non_admitted", "admitted"), admitted.astype(np.int64)),
-        "priority_code": _labels(d.PRIORITY_CODES, priority),
+        "priority_code": _blank_some_routine(rng, _labels(d.PRIORITY_CODES, priority), admitted),
         "rtt_clock_start": clock_start,
         "date_of_birth": date_of_birth[patient],
         "sex": row_sex,

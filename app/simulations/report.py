@@ -86,6 +86,51 @@ def _summary(outcomes: Sequence[RuleSetOutcome]) -> str:
     return _table(headers, rows)
 
 
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{100 * share:.0f}%"
+
+
+def _gaps(outcomes: Sequence[RuleSetOutcome]) -> str:
+    """The Q1-Q5 gap in mean wait at treatment, overall and per band, the share of the
+    conventional gap closed, and the delay imposed on patients already past target."""
+    codes = [b.priority_code for b in outcomes[0].gap_by_priority]
+    headers = ["rule set", "gap, mean (wk)", "closed (mean)", "closed (median)"]
+    headers += [f"{code} gap (wk) / closed" for code in codes]
+    headers += [
+        "most delayed (wk)", "most delayed, past target (wk)", "past target treated later",
+        "offers deferred",
+    ]  # fmt: skip
+    rows = []
+    for o in outcomes:
+        closed = o.gap_closed
+        row = [
+            o.name,
+            _signed(o.deprivation_gap.mean_weeks),
+            _percent(closed.mean if closed else None),
+            _percent(closed.median if closed else None),
+        ]
+        bands = {b.priority_code: b for b in o.gap_by_priority}
+        for code in codes:
+            band = bands.get(code)
+            share = band.closed.mean if band is not None and band.closed is not None else None
+            row.append(f"{_signed(band.mean_weeks if band else None)} / {_percent(share)}")
+        delay = o.delay
+        row += [
+            _num(delay.max_delay_weeks if delay else None),
+            _num(delay.max_delay_past_target_weeks if delay else None),
+            _num(delay.past_target_treated_later if delay else None),
+            f"{_num(o.offers.deferred)} of {_num(o.offers.offers)}",
+        ]
+        rows.append(row)
+    return _table(
+        headers,
+        rows,
+        caption="Closed: 1 − gap ÷ the conventional order's gap (100%: closed; above: "
+        "reversed). Delays are against the conventional order, for patients treated under "
+        "both.",
+    )
+
+
 def _by_group(
     outcomes: Sequence[RuleSetOutcome],
     groups: Sequence[str],
@@ -161,7 +206,8 @@ _DEFINITIONS = (
     ("Wait at treatment", "Days from RTT clock start to the week the pathway was booked, shown "
      "in weeks (days ÷ 7). Medians and 92nd percentiles use the nearest-rank method."),
     ("Q1−Q5 gap", "IMD quintile 1 (most deprived) minus quintile 5 (least deprived); positive "
-     "means the most deprived wait longer. The share gap is in percentage points."),
+     "means the most deprived wait longer. The share gap is in percentage points. Closed: the "
+     "share of the conventional order's gap in mean (or median) wait a rule set removes."),
     ("18-week performance", "Share of the ranked list at the end waiting 126 days or less "
      "(the standard is 92%), and share of treated pathways treated within 126 days."),
     ("Over 52/65/78 weeks", "Ranked pathways on the list at the end waiting more than 364, 455 "
@@ -170,10 +216,14 @@ _DEFINITIONS = (
      "their priority's target (P2 28 days, P3 90 days by default); P4 has no target."),
     ("Largest increase", "The IMD quintile or ethnic group whose median wait at treatment rises "
      "most against the conventional order (zero or negative: no group waits longer)."),
-    ("Model", "Each week every list is ranked by the rule set, the top entries up to the "
-     "list's weekly capacity are treated (parked entries never), new referrals copied from the "
-     "list's current mix join, and the date moves on seven days. Not modelled: did-not-attends, "
-     "cancellations, clock stops other than treatment, priority changes. Full definitions: "
+    ("Model", "Each week every list is ranked by the rule set and its bands are offered dates "
+     "in rank order until each band's share of the weekly capacity is filled (unused slots "
+     "pass to the next band; urgent bands are booked on the day). An offer is taken, declined "
+     "(offered again the next week) or deferred (did not attend, cancelled, unfit at pre-op: "
+     "unavailable for some weeks while the clock runs), with chances that rise with "
+     "deprivation; a patient's k-th offer ends alike under every rule set. New referrals "
+     "copied from each band's current mix join, and the date moves on seven days. Not "
+     "modelled: clock stops other than treatment, priority changes. Full definitions: "
      "docs/simulation.md."),
 )  # fmt: skip
 
@@ -187,7 +237,7 @@ def render_assessment(run: SimulationRun) -> str:
     sources = "".join(
         f"<li><b>{escape(o.name)}</b>: {escape(run.sources[o.name])}</li>" for o in outcomes
     )
-    notes = "".join(f"<li>{escape(n)}</li>" for n in run.notes)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in [*run.notes, *result.notes])
     definitions = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in _DEFINITIONS)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -212,6 +262,7 @@ Generated {escape(run.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}.</p>
 <div class="figure">{grouped_bars(outcomes, "ethnic_group", ETHNIC_GROUP_LABELS, "Ethnic group")}
 </div>
 {_by_group(outcomes, ETHNIC_GROUP_LABELS, lambda o: o.treated_by_ethnic_group, {})}
+<h2>The deprivation gap and who waits longer</h2>{_gaps(outcomes)}
 <h2>Change against the conventional order</h2>{_changes(outcomes)}
 <h2>Priority targets</h2>{_breaches(outcomes)}
 <h2>The list week by week</h2><div class="figure">{weekly_lines(outcomes)}</div>

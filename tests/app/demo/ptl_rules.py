@@ -21,9 +21,9 @@ REQUIRED = (
     "provider_code",
     "treatment_function_code",
     "pathway_stage",
-    "priority_code",
     "rtt_clock_start",
 )
+"""Values that may not be blank (a priority code may: it is then ranked as P4)."""
 PATHWAY_ID = re.compile(r"[A-Za-z0-9_/-]{1,20}")
 PROVIDER = re.compile(r"[A-Z0-9]{3,5}")
 LSOA = re.compile(r"[EW]01\d{6}")
@@ -73,7 +73,7 @@ def row_errors(row: dict[str, str], today: datetime.date) -> list[str]:
         cell.get("treatment_function_code") in _codes("treatment_functions"),
     )
     check("pathway_stage", cell.get("pathway_stage", "").lower() in STAGES)
-    priorities = {code.lower() for code in _codes("priority_codes")}
+    priorities = {code.lower() for code in _codes("priority_codes")} | {""}
     check("priority_code", cell.get("priority_code", "").lower() in priorities)
     check("sex", cell.get("sex", "").upper() in SEXES)
     check("ethnic_category", cell.get("ethnic_category", "").upper() in _codes("ethnic_categories"))

@@ -198,7 +198,9 @@ def test_ethnicity_sex_and_flags(ptl: dict[str, np.ndarray]) -> None:
 
 def test_status_and_sites(ptl: dict[str, np.ndarray]) -> None:
     status = Counter(ptl["rtt_status"].tolist())
-    assert set(status) == {"", "20", "31", "32"}
+    assert set(status) == {"", "20", "31", "32", "33"}
+    non_admitted = ptl["pathway_stage"] != "admitted"
+    assert 0.015 < share(ptl["rtt_status"][non_admitted] == "33") < 0.05
     assert 0.004 < (status["31"] + status["32"]) / SAMPLE < 0.02
     assert set(ptl["site_code"].tolist()) <= {"RZZ01", "RZZ02", "RZZ03", ""}
 

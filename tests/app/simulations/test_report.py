@@ -36,6 +36,7 @@ def test_a_complete_html_document_with_tables_and_inline_charts():
         "Summary",
         "Waits at treatment by IMD quintile",
         "Waits at treatment by ethnic group",
+        "The deprivation gap and who waits longer",
         "Change against the conventional order",
         "Priority targets",
         "The list week by week",
@@ -43,7 +44,7 @@ def test_a_complete_html_document_with_tables_and_inline_charts():
         "What the figures mean",
     ):
         assert f"<h2>{heading}</h2>" in html
-    assert html.count("<table>") == 6
+    assert html.count("<table>") == 7
     assert html.count("<svg") == 4 and html.count("</svg>") == 4
     # Self-contained: nothing fetched (SVG namespaces are names, not downloads).
     assert not re.search(r"<(script|link|img|iframe)\b", html)
@@ -69,3 +70,18 @@ def test_the_tables_carry_the_hand_computed_figures():
     assert "1 (most deprived)" in cells
     quintile_1 = cells[cells.index("1 (most deprived)") + 1 :][:6]
     assert quintile_1 == ["3", "14.4", "14.6", "3", "12.4", "13.6"]
+
+
+def test_the_gap_table_carries_the_mean_gap_and_delays():
+    html = render_assessment(_run())
+    section = html.split("<h2>The deprivation gap and who waits longer</h2>")[1].split("<h2>")[0]
+    cells = _cells(section)
+    # Conventional: Q1 waits 102, 101, 75 (mean 92.67), Q5 100, 104 (102): gap -9.33 days.
+    # Default: Q1 95, 87, 68 (83.33), Q5 114, 111 (112.5): gap -29.17 days. The conventional
+    # gap is not positive, so no share of it closed is shown. Medians: conventional Q1 101,
+    # Q5 100 (+1 day); default Q1 87, Q5 111 (-24 days): 1 - (-24 / 1) = 25, i.e. 2500%
+    # closed (reversed). A waits 2 weeks longer (100 -> 114).
+    assert cells[:4] == ["conventional", "-1.3", "–", "–"]
+    row = cells[cells.index("in_force") :]
+    assert row[1:4] == ["-4.2", "–", "2500%"]
+    assert "2.0" in row
