@@ -9,9 +9,9 @@ import statistics
 
 import numpy as np
 
+from bench.gap_list import CENSUS, gap_list
 from prioritisation import load_default_rules, rank_ptl
 from prioritisation.simulation import CONVENTIONAL, SimulationResult, simulate
-from tests.prioritisation.gap_list import CENSUS, gap_list
 
 SEEDS = (1, 2, 3, 4, 5)
 WEEKS = 26
