@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.ingest_benchmark",
     "bench.ranked_read_benchmark",
     "bench.simulation_benchmark",
+    "bench.gap_closure",
 )
 
 
