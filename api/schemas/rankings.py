@@ -198,15 +198,16 @@ class OverrideCreate(BaseModel):
     kind: OverrideKind = Field(
         description="`pin_ahead`: top of its priority band (even ahead of protected entries); "
         "`hold_back`: bottom of its band, still ahead of every lower priority (accepted for any "
-        "open entry, but a protected entry keeps its place: the run records the override as "
-        "`ignored_protected`); `adjust_uplift`: add `days` outside the equity cap. None is "
-        "applied to a parked entry (`ignored_parked`)."
+        "open entry, but a protected entry, in the long-wait, target-margin or last-chance "
+        "range, keeps its place: the run records the override as `ignored_protected`); "
+        "`adjust_uplift`: add `days` outside the equity cap, inside the entry's range of wait. "
+        "None is applied to a parked entry (`ignored_parked`)."
     )
     days: float | None = Field(
         default=None,
         ge=-3650,
         le=3650,
-        description="adjust_uplift only: days added (negative: removed).",
+        description="adjust_uplift only: days added (negative: removed), at most 2 decimals.",
     )
     reason: str = Field(min_length=1, max_length=2000, description="Why (required, audited).")
     expires_at: datetime = Field(description="When it stops applying; must be in the future.")

@@ -22,6 +22,7 @@ from models import PtlEntry, RankingOverride
 from models.base import utcnow
 from models.rankings import OVERRIDE_KINDS
 from prioritisation import Overrides
+from prioritisation.inputs import OVERRIDE_DAYS_TOLERANCE
 
 #: The core refuses adjustments beyond this many days either way.
 MAX_ADJUST_DAYS = 3650.0
@@ -43,6 +44,8 @@ def _validate(
             raise Invalid("adjust_uplift needs days: a non-zero number of days (may be negative)")
         if abs(days) > MAX_ADJUST_DAYS:
             raise Invalid(f"days must be within ±{MAX_ADJUST_DAYS:g}")
+        if abs(days * 100 - round(days * 100)) > OVERRIDE_DAYS_TOLERANCE:
+            raise Invalid(f"days must have at most 2 decimal places (hundredths of a day): {days}")
     elif days not in (None, 0):
         raise Invalid(f"days applies to adjust_uplift only, not {kind}")
 

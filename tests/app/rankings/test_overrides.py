@@ -126,6 +126,7 @@ def test_overrides_are_validated(ranked):
         ({"kind": "hold_back", "days": 3}, Invalid, "adjust_uplift only"),
         ({"kind": "adjust_uplift"}, Invalid, "needs days"),
         ({"kind": "adjust_uplift", "days": 5000}, Invalid, "within"),
+        ({"kind": "adjust_uplift", "days": 1.005}, Invalid, "at most 2 decimal places"),
         ({"kind": "jump_queue"}, Invalid, "kind must be"),
     ]
     for changes, error, message in cases:
