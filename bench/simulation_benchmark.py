@@ -4,8 +4,9 @@ Run with ``python -m bench.simulation_benchmark [--rows N] [--weeks W]``. The li
 generator's synthetic PTL (real LSOA codes, so IMD and domain deciles come from the shipped
 IoD 2019 file); the rule sets are the conventional order, the shipped default, the default with
 every deprivation uplift at its bound (2x), and the default weighting the barriers domain.
-Capacity, referrals and failed offers take their documented defaults. Prints wall time, peak memory allocated
-(tracemalloc, a separate run) and peak RSS. Target: under 10 s on the reference machine.
+Capacity, referrals and failed offers take their documented defaults. Prints wall time, peak
+memory allocated (tracemalloc, a separate run) and peak RSS. Target: under 10 s on the
+reference machine.
 """
 
 from __future__ import annotations
