@@ -79,7 +79,7 @@ def test_the_report_downloads_as_one_html_document(client, auth, uploaded):
     assert disposition.endswith('.html"')
     html = response.text
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
-    assert "<h2>Summary</h2>" in html and html.count("<table>") == 6 and html.count("<svg") == 4
+    assert "<h2>Summary</h2>" in html and html.count("<table>") == 7 and html.count("<svg") == 4
 
 
 def test_roles_and_refusals(client, auth, uploaded):
@@ -123,3 +123,33 @@ def test_the_rule_preview_shows_the_simulation_by_default(client, auth, uploaded
     assert [r["name"] for r in simulation["rule_sets"]] == ["conventional", "in_force", "draft"]
     assert simulation["weeks"] == 4 and simulation["specialties"] == ["110"]
     assert {p["treatment_function_code"] for p in simulation["lists"]} == {"110"}
+
+
+def test_failed_offers_and_capacity_per_band_over_the_api(client, auth, uploaded):
+    body = {
+        "capacity": {"110": {"P2": 2, "P3": 3, "P4": 4}},
+        "offer_model": {"defer_by_quintile": {"1": 0.5}},
+        "weeks": 4,
+    }
+    answer = _simulate(client, auth, body)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["offer_model"]["source"] == "supplied"
+    assert result["offer_model"]["defer_by_quintile"]["1"] == 0.5
+    assert result["offer_model"]["defer_by_quintile"]["5"] == 0.09  # the default kept
+    plan = next(p for p in result["lists"] if p["treatment_function_code"] == "110")
+    assert plan["capacity_split"] == "supplied"
+    assert {b["priority_code"]: b["capacity_per_week"] for b in plan["bands"]}["P4"] > 0
+    in_force = next(r for r in result["rule_sets"] if r["name"] == "in_force")
+    assert in_force["gap_closed"] is None or "mean" in in_force["gap_closed"]
+    assert in_force["delay"]["treated_in_both"] >= 0 and in_force["offers"]["offers"] > 0
+    too_likely = {
+        "offer_model": {"defer_by_quintile": {"1": 0.95}, "decline_by_quintile": {"1": 0.2}}
+    }
+    refused = _simulate(client, auth, too_likely)
+    assert refused.status_code == 422 and "add up to" in refused.json()["detail"]
+    assert (
+        _simulate(client, auth, {"offer_model": {"defer_by_quintile": {"9": 0.1}}}).status_code
+        == 422
+    )
+    assert _simulate(client, auth, {"capacity": {"110": {"P9": 1}}}).status_code == 422
