@@ -38,6 +38,8 @@ class AuditKind(StrEnum):
     OVERRIDE_CREATED = "override.created"
     OVERRIDE_REVOKED = "override.revoked"
     RATIONALE_ACCESSED = "rationale.accessed"
+    PTL_EXPORTED = "ptl.exported"
+    ACCESS_DENIED = "access.denied"
 
 
 def _canonical(event: AuditEvent) -> bytes:

@@ -76,7 +76,14 @@ def serve(
     import uvicorn
 
     _settings()
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 @cli.command()

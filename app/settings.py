@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         "list, `<list>.extra.csv` adds to it (loaded by `equiwait migrate`).",
     )
     development_secret_file: Path = Path("var/secret_key")
+    behind_tls: bool = Field(
+        default=False,
+        description="The service is reached through a TLS proxy: send HSTS on every answer "
+        "(it is sent anyway for requests that arrive over TLS).",
+    )
 
     @field_validator("reference_data_dir")
     @classmethod

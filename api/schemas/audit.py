@@ -14,20 +14,27 @@ class AuditEventOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
-            "example": {
-                "id": 42,
-                "occurred_at": "2026-11-23T09:15:02.117305Z",
-                "actor": "pas.feed",
-                "kind": "ptl.upload",
-                "provider_code": "RZZ",
-                "treatment_function_code": None,
-                "pathway_id": None,
-                "subject_type": "upload_batch",
-                "subject_id": "17",
-                "details": {"mode": "replace", "inserted": 120, "updated": 99870, "closed": 310},
-                "prev_hash": "5f1c…",
-                "hash": "a93e…",
-            }
+            "examples": [
+                {
+                    "id": 42,
+                    "occurred_at": "2026-11-23T09:15:02.117305Z",
+                    "actor": "pas.feed",
+                    "kind": "ptl.upload",
+                    "provider_code": "RZZ",
+                    "treatment_function_code": None,
+                    "pathway_id": None,
+                    "subject_type": "upload_batch",
+                    "subject_id": "17",
+                    "details": {
+                        "mode": "replace",
+                        "inserted": 120,
+                        "updated": 99870,
+                        "closed": 310,
+                    },
+                    "prev_hash": "5f1c…",
+                    "hash": "a93e…",
+                }
+            ]
         },
     )
 

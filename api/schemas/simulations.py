@@ -7,14 +7,17 @@ Waits in weeks are days ÷ 7 (decimals); percentiles use the nearest-rank method
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, FiniteFloat, JsonDocument, RowId
 from prioritisation.simulation import DEFAULT_SEED
 
-RATE_KEY = r"^[A-Za-z0-9]{3}(/(admitted|non_admitted))?$"
-Rates = dict[Annotated[str, Field(pattern=RATE_KEY)], Annotated[float, Field(ge=0, le=1_000_000)]]
+RATE_KEY = r"^[0-9]{3}(/(admitted|non_admitted))?$"
+Rates = dict[
+    Annotated[str, Field(pattern=RATE_KEY)], Annotated[FiniteFloat, Field(ge=0, le=1_000_000)]
+]
 
 
 class RuleSetIn(BaseModel):
@@ -30,10 +33,10 @@ class RuleSetIn(BaseModel):
         description="Name in the result; `conventional` and `in_force` are reserved.",
         examples=["t_and_o_draft"],
     )
-    draft_id: int | None = Field(
+    draft_id: RowId | None = Field(
         default=None, description="Id of a rule set version (usually a draft).", examples=[12]
     )
-    document: dict[str, Any] | None = Field(
+    document: JsonDocument | None = Field(
         default=None,
         description="A complete rule set document (its `rule_set_id` names the specialty).",
     )
@@ -51,19 +54,21 @@ class SimulationIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "example": {
-                "provider": "RZZ",
-                "specialties": ["110"],
-                "weeks": 52,
-                "seed": DEFAULT_SEED,
-                "capacity": {"110/admitted": 40},
-                "rule_sets": [{"name": "t_and_o_draft", "draft_id": 12}],
-            }
+            "examples": [
+                {
+                    "provider": "RZZ",
+                    "specialties": ["110"],
+                    "weeks": 52,
+                    "seed": DEFAULT_SEED,
+                    "capacity": {"110/admitted": 40},
+                    "rule_sets": [{"name": "t_and_o_draft", "draft_id": 12}],
+                }
+            ]
         },
     )
 
-    provider: str = Field(pattern=r"^[A-Za-z0-9]{3,5}$", description="Provider ODS code.")
-    specialties: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3}$")]] | None = Field(
+    provider: str = Field(pattern=PROVIDER_CODE, description="Provider ODS code.")
+    specialties: list[Annotated[str, Field(pattern=TREATMENT_FUNCTION)]] | None = Field(
         default=None,
         max_length=100,
         description="Treatment function codes to simulate (default: every specialty).",
