@@ -79,6 +79,7 @@ def _answer(
         response.headers["Idempotent-Replayed"] = "true"
         attempts = upload_runs(session, outcome.batch)
     else:
+        response.headers["Location"] = f"/api/v1/ptl/uploads/{outcome.batch.id}"
         attempts = rank_upload(
             session,
             outcome.batch,

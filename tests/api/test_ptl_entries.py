@@ -1,6 +1,6 @@
 import csv
-import json
 import io
+import json
 
 from tests.api.ptl_files import demo_csv
 
