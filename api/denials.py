@@ -20,9 +20,13 @@ ANONYMOUS = "anonymous"
 
 
 def _route_path(request: Request) -> str:
-    """The route's template (``/api/v1/rankings/{run_id}``) rather than the values sent."""
-    route = request.scope.get("route")
-    return str(getattr(route, "path", None) or request.url.path)[:200]
+    """The path with each path parameter's value replaced by its name
+    (``/api/v1/rankings/{run_id}``), so a denial records the route, not the values sent."""
+    names = {str(value): name for name, value in request.path_params.items()}
+    segments = [
+        f"{{{names[part]}}}" if part in names else part for part in request.url.path.split("/")
+    ]
+    return "/".join(segments)[:200]
 
 
 def record_denial(request: Request, subject: str | None, status: int, reason: str) -> None:

@@ -15,6 +15,8 @@ from api.openapi import install_openapi, operation_id
 from api.pagination import CursorCodec
 from api.router import api_router
 from api.routes import health
+from app.audit_anchor import anchor_periodically
+from app.audit_keys import AuditKeys, bind_audit_keys
 from app.database import build_engine
 from app.settings import Settings, get_settings
 
@@ -33,10 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment by default)."""
     settings = settings or get_settings()
     engine = build_engine(settings.database_url)
+    audit_keys = AuditKeys.from_settings(settings)
+    bind_audit_keys(engine, audit_keys)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anchor_periodically(engine, audit_keys, settings):
+            yield
         engine.dispose()
 
     logging.basicConfig(level=settings.log_level)
@@ -71,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.cursors = CursorCodec(settings.secret)
+    app.state.audit_keys = audit_keys
     app.include_router(health.router)
     app.include_router(api_router)
     install_error_handlers(app)

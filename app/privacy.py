@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from app.audit import AuditKind, record_event
 from app.ingest.nhs_number import mask_nhs_number
 from app.security import Principal, Role
 
@@ -45,3 +49,25 @@ def age_band(date_of_birth: date | None, on: date) -> str | None:
         if age >= first and (last is None or age <= last):
             return label
     return None
+
+
+def record_identifying_export(
+    session: Session,
+    principal: Principal,
+    what: str,
+    *,
+    rows: int | None,
+    provider_code: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit an answer carrying full NHS numbers (``ptl.exported``), in the request's
+    transaction; nothing is recorded for roles that only ever see them masked."""
+    if not principal.has_any(*ROLES_SEEING_NHS_NUMBER):
+        return
+    record_event(
+        session,
+        principal.subject,
+        AuditKind.PTL_EXPORTED,
+        provider_code=provider_code,
+        details={"export": what, "rows": rows, **(details or {})},
+    )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
-from api.deps import SessionDep, require_roles
+from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
 from api.pagination import CursorQuery, Cursors, LimitQuery, Page
 from api.schemas.audit import AuditEventOut, ChainVerification
-from app.audit import AuditKind, verify_chain
+from app.audit import AuditKind
+from app.audit_anchor import verify_against_latest_anchor
 from app.errors import Unprocessable
 from app.security import Principal, Role
 from models import AuditEvent
@@ -78,15 +79,22 @@ def list_audit_events(
 @router.get(
     "/verify",
     response_model=ChainVerification,
-    summary="Re-walk the hash chain and report the first broken link",
+    summary="Re-walk the keyed chain against the latest anchor; report the first broken link",
 )
-def verify_audit_chain(_: Auditor, session: SessionDep) -> ChainVerification:
-    """Recompute every record's hash in id order from the first; stop at the first record
-    that is missing, does not link to its predecessor or does not match its hash."""
-    report = verify_chain(session)
+def verify_audit_chain(
+    _: Auditor, session: SessionDep, settings: SettingsDep, request: Request
+) -> ChainVerification:
+    """Recompute every record's HMAC in id order from the first; stop at the first record
+    that is missing, does not link to its predecessor or does not match its hash; then check
+    that the chain still holds the head of the latest signed anchor (a cut-off tail fails)."""
+    report = verify_against_latest_anchor(
+        session, request.app.state.audit_keys, settings.audit_anchor_file
+    )
     return ChainVerification(
         valid=report.valid,
         events_checked=report.events_checked,
         first_broken_id=report.first_broken_id,
         reason=report.reason,
+        anchored_event_id=report.anchored_event_id,
+        anchored_at=report.anchored_at,
     )

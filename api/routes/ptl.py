@@ -32,7 +32,12 @@ from app.ingestion import (
     rank_upload,
     upload_runs,
 )
-from app.privacy import age_band, date_of_birth_for, nhs_number_for
+from app.privacy import (
+    age_band,
+    date_of_birth_for,
+    nhs_number_for,
+    record_identifying_export,
+)
 from app.settings import Settings
 from models import PtlEntry, UploadBatch
 
@@ -293,6 +298,14 @@ def list_ptl_entries(
     if state != "all":
         query = query.where(PtlEntry.is_open.is_(state == "open"))
     entries = list(session.scalars(query))
+    record_identifying_export(
+        session,
+        principal,
+        "ptl_entries",
+        rows=min(len(entries), limit),
+        provider_code=provider.upper() if provider else None,
+        details={"specialty": specialty, "priority": priority, "state": state},
+    )
     return cursors.page_of(
         entries, limit, lambda entry: entry.id, lambda e: _entry_out(e, principal)
     )

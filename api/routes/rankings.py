@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
@@ -31,6 +31,7 @@ from api.schemas.rankings import (
 )
 from app import rankings
 from app.database import session_factory
+from app.privacy import record_identifying_export
 from app.rankings.ranked import ListKey
 from app.rankings.views import csv_chunks, csv_filename, ranked_records, rationale_record
 from app.security import Principal, Role
@@ -168,7 +169,6 @@ def list_ranked_entries(
     principal: AnyReader,
     session: SessionDep,
     cursors: Cursors,
-    request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
     provider: Annotated[
         str | None,
@@ -219,7 +219,19 @@ def list_ranked_entries(
     filters = rankings.RankedFilters(
         specialty, stage, code, site.strip().upper() if site else None, include_parked
     )
+    exported = {
+        "format": format,
+        "run_ids": served.run_ids,
+        "specialty": specialty,
+        "stage": stage,
+        "priority": code,
+        "include_parked": include_parked,
+    }
     if format == "csv":
+        record_identifying_export(
+            session, principal, "ranked_list", rows=None, provider_code=served.provider_code,
+            details=exported,
+        )  # fmt: skip
         return StreamingResponse(
             _csv_stream(engine, served, filters, principal),
             media_type="text/csv; charset=utf-8",
@@ -227,6 +239,10 @@ def list_ranked_entries(
         )
     rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
     names = rankings.specialty_names(session)
+    record_identifying_export(
+        session, principal, "ranked_list", rows=len(rows), provider_code=served.provider_code,
+        details=exported,
+    )  # fmt: skip
     return RankedPage(
         items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],
         next_cursor=cursors.encode([served.run_ids, *next_key]) if next_key else None,
