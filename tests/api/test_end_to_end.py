@@ -265,6 +265,8 @@ def test_the_whole_story_over_http(client, auth, engine):
         "events_checked": rule["id"] - 1,
         "first_broken_id": rule["id"],
         "reason": "record content does not match its hash",
+        "anchored_event_id": None,
+        "anchored_at": None,
     }
 
 
