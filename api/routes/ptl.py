@@ -54,6 +54,13 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+_REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": UploadResultOut,
+        "description": "A replay: the same content and mode with the same `Idempotency-Key` "
+        "as an earlier upload; its first result (header `Idempotent-Replayed: true`)",
+    }
+}
 _REJECTED: dict[int | str, dict[str, Any]] = {
     422: {
         "model": UploadRejected,
@@ -102,7 +109,7 @@ def _answer(
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResultOut,
     summary="Upload a PTL as CSV",
-    responses={**responses(400, 401, 403, 409, 413), **_REJECTED},
+    responses={**responses(400, 401, 403, 409, 413), **_REJECTED, **_REPLAYED},
 )
 @reports_row_errors
 def upload_ptl_csv(
@@ -167,7 +174,7 @@ def _entries(raw: bytes, settings: Settings) -> EntriesIn:
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResultOut,
     summary="Push PTL records as JSON",
-    responses={**responses(400, 401, 403, 409, 413), **_REJECTED},
+    responses={**responses(400, 401, 403, 409, 413), **_REJECTED, **_REPLAYED},
     openapi_extra={
         "requestBody": {
             "required": True,

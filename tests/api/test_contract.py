@@ -243,3 +243,32 @@ def test_dates_of_birth_only_for_roles_that_book_patients(client, auth):
         assert all(item["date_of_birth"] is None for item in items)
         assert any(item["age_band"] for item in items)
         assert 'date_of_birth": "' not in response.text
+
+
+def test_every_declared_error_is_problem_details_and_401_is_what_is_answered(client):
+    import jsonschema_rs
+
+    spec = client.get("/openapi.json").json()
+    fill = {"specialty": "110", "fmt": "png", "pathway_id": "RZZ000000001"}
+    checked = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for code, answer in operation["responses"].items():
+                if int(code) >= 400:
+                    assert list(answer["content"]) == [PROBLEM], (method, path, code)
+            if not path.startswith("/api/"):
+                continue
+            assert "401" in operation["responses"], (method, path)
+            url = path
+            for name in [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]:
+                url = url.replace(f"{{{name}}}", fill.get(name, "1"))
+            response = client.request(method.upper(), url)
+            _is_problem(response, 401)
+            declared = operation["responses"]["401"]["content"][PROBLEM]["schema"]
+            ref = declared["$ref"].removeprefix("#/components/schemas/")
+            validator = jsonschema_rs.validator_for(
+                {**spec["components"]["schemas"][ref], "components": spec["components"]}
+            )
+            assert validator.is_valid(response.json()), (method, path, response.text)
+            checked += 1
+    assert checked >= 38

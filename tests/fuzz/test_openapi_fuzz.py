@@ -88,7 +88,7 @@ def _fuzz(
         run()
     except Unsatisfiable:
         return None  # nothing to make invalid (an operation without inputs)
-    except Exception as exc:  # every failure is reported, the run goes on
+    except (Exception, BaseExceptionGroup) as exc:  # every failure is reported; go on
         return f"{operation.label} ({mode.value}): {type(exc).__name__}: {exc}"
     return None
 
