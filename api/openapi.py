@@ -28,6 +28,7 @@ _DEFAULT_DESCRIPTIONS = {
 }
 _LOCATION = {
     "description": "Where the created resource can be read.",
+    "required": True,
     "schema": {"type": "string"},
 }
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,6 +25,9 @@ from app.database import build_engine
 from app.security import Role, create_token
 from app.settings import Settings
 
+# Hypothesis deadlines are timing assertions: on a loaded machine they fail at random.
+hypothesis_settings.register_profile("equiwait", deadline=None)
+hypothesis_settings.load_profile("equiwait")
 os.environ.setdefault("EQUIWAIT_ENVIRONMENT", "test")
 TEST_SECRET = "test-secret-" + "x" * 40
 # Every engine of the suite, bound to settings or not, keys the audit chain alike; apps do not
