@@ -266,12 +266,6 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, handle_error)
 
 
-def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
-    """422 for a request that does not fit its schema; never echoes an NHS number."""
-    assert isinstance(exc, RequestValidationError)
-    return _validation_problem(request, exc)
-
-
 def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
     """PTL pushes answer like a rejected upload (``errors: [{row, field, value, message}]``,
     ``row`` = the record's position, 0 for the request itself); other routes list

@@ -190,7 +190,7 @@ def test_other_routes_list_their_422_problems_with_nhs_numbers_masked():
     from fastapi.exceptions import RequestValidationError
     from starlette.requests import Request
 
-    from api.errors import request_validation_handler
+    from api.errors import handle_error
 
     error = RequestValidationError(
         [
@@ -210,7 +210,7 @@ def test_other_routes_list_their_422_problems_with_nhs_numbers_masked():
         ]
     )
     scope = {"type": "http", "headers": [], "path": "/api/v1/x", "query_string": b""}
-    response = request_validation_handler(Request(scope), error)
+    response = handle_error(Request(scope), error)
     assert response.status_code == 422
     assert response.media_type == "application/problem+json"
     text = response.body.decode()
