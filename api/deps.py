@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.denials import record_denial
 from app.database import session_scope
+from app.errors import Forbidden, Unauthorized
 from app.security import InvalidTokenError, Principal, Role, decode_token
 from app.settings import Settings
 
@@ -42,22 +44,20 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller named by the bearer token; 401 when absent or invalid."""
+    """The caller named by the bearer token; 401 when absent or invalid (audited)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="bearer token required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        record_denial(request, None, 401, "no bearer token")
+        raise Unauthorized("bearer token required", headers={"WWW-Authenticate": "Bearer"})
     try:
         return decode_token(credentials.credentials, settings.secret)
     except InvalidTokenError as exc:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=f"invalid token: {exc}",
+        record_denial(request, None, 401, "invalid token")
+        raise Unauthorized(
+            f"invalid token: {exc}",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from exc
 
@@ -65,13 +65,14 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Request, Principal], Principal]:
     """A dependency admitting callers holding any of ``roles`` (403 otherwise)."""
     allowed = ", ".join(role.value for role in roles)
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    def dependency(request: Request, principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(*roles):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"requires role: {allowed}")
+            record_denial(request, principal.subject, 403, f"requires role: {allowed}")
+            raise Forbidden(f"requires role: {allowed}")
         return principal
 
     return dependency

@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import PROBLEM_JSON, TITLES, TYPE_PREFIX
+
 
 class BodySizeLimit:
     """ASGI middleware: 413 when Content-Length, or the bytes actually streamed, pass a limit.
@@ -27,7 +29,7 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         received = 0
         exceeded = False
@@ -52,7 +54,7 @@ class BodySizeLimit:
                 # The app's own answer to a body cut short is dropped for the 413.
                 if not answered:
                     answered = True
-                    await self._reject(send)
+                    await self._reject(scope, send)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -64,18 +66,24 @@ class BodySizeLimit:
             if not exceeded or started:
                 raise
         if exceeded and not started and not answered:
-            await self._reject(send)
+            await self._reject(scope, send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, scope: Scope, send: Send) -> None:
         body = json.dumps(
-            {"detail": f"request body larger than the limit of {self.max_bytes} bytes"}
+            {
+                "type": f"{TYPE_PREFIX}payload-too-large",
+                "title": TITLES["payload-too-large"],
+                "status": 413,
+                "detail": f"request body larger than the limit of {self.max_bytes} bytes",
+                "instance": scope.get("path", ""),
+            }
         ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

@@ -1,8 +1,14 @@
-"""Append-only audit log with a SHA-256 hash chain.
+"""Append-only audit log with a keyed hash chain (HMAC-SHA256).
 
-Each event stores the hash of the previous one, and its own hash covers every stored field,
-so altering, removing or inserting a record breaks the chain at that point. Events are written
-in the same transaction as the change they record.
+Each event stores the hash of the previous one, and its own hash is an HMAC, with a key held
+outside the database (``app.audit_keys``; its id is stored in the record), over every stored
+field. Altering, removing or inserting a record breaks the chain at that point, and without the
+key nobody can recompute the chain after a change or append a record that verifies. Signed
+anchors of the chain head (``app.audit_anchor``) show when records were cut off the end.
+Events are written in the same transaction as the change they record.
+
+Records written before the chain was keyed carry no key id and a plain SHA-256; they verify
+as such only before the first keyed record.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from app.audit_keys import AuditKeys, audit_keys_for
 from models import AuditEvent
 from models.base import as_utc, utcnow
 
@@ -38,6 +45,8 @@ class AuditKind(StrEnum):
     OVERRIDE_CREATED = "override.created"
     OVERRIDE_REVOKED = "override.revoked"
     RATIONALE_ACCESSED = "rationale.accessed"
+    PTL_EXPORTED = "ptl.exported"
+    ACCESS_DENIED = "access.denied"
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -54,12 +63,16 @@ def _canonical(event: AuditEvent) -> bytes:
         "details": event.details,
         "prev_hash": event.prev_hash,
     }
+    if event.key_id is not None:
+        payload["key_id"] = event.key_id
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def event_hash(event: AuditEvent) -> str:
-    """The hash an event must carry given its content and its predecessor's hash."""
-    return hashlib.sha256(_canonical(event)).hexdigest()
+def event_hash(event: AuditEvent, keys: AuditKeys) -> str:
+    """The hash an event must carry given its content, its predecessor's hash and its key."""
+    if event.key_id is None:
+        return hashlib.sha256(_canonical(event)).hexdigest()
+    return keys.sign(_canonical(event), event.key_id)
 
 
 def record_event(
@@ -82,6 +95,7 @@ def record_event(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
     now = utcnow() if occurred_at is None else as_utc(occurred_at)  # hashed as stored: UTC
+    keys = audit_keys_for(session)
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         occurred_at=now,
@@ -94,8 +108,9 @@ def record_event(
         subject_id=None if subject_id is None else str(subject_id),
         details=json.loads(json.dumps(details or {}, default=str)),
         prev_hash=last.hash if last else GENESIS_HASH,
+        key_id=keys.signing_id,
     )
-    event.hash = event_hash(event)
+    event.hash = event_hash(event, keys)
     session.add(event)
     session.flush()
     return event
@@ -103,20 +118,53 @@ def record_event(
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Outcome of re-walking the chain."""
+    """Outcome of re-walking the chain (and comparing it with the latest anchor, if any)."""
 
     valid: bool
     events_checked: int
     first_broken_id: int | None = None
     reason: str | None = None
+    anchored_event_id: int | None = None
+    anchored_at: str | None = None
 
 
-def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
-    """Recompute every hash in id order and report the first broken link."""
+@dataclass(frozen=True)
+class AnchorPoint:
+    """A head the chain must still hold: record ``event_id`` with ``hash`` (already checked
+    to be signed by a known key)."""
+
+    event_id: int
+    hash: str
+    anchored_at: str
+
+
+def _link_problem(event: AuditEvent, keys: AuditKeys, keyed_seen: bool) -> str | None:
+    if event.key_id is None and keyed_seen:
+        return "record is not keyed, after keyed records"
+    if event.key_id is not None and not keys.knows(event.key_id):
+        return f"record is signed with an unknown key {event.key_id!r}"
+    if event_hash(event, keys) != event.hash:
+        return "record content does not match its hash"
+    return None
+
+
+def verify_chain(
+    session: Session,
+    batch_size: int = 5000,
+    *,
+    keys: AuditKeys | None = None,
+    anchor: AnchorPoint | None = None,
+) -> ChainReport:
+    """Recompute every hash in id order, report the first broken link, then check that the
+    chain still reaches ``anchor`` with the anchored hash (a cut-off tail fails here)."""
+    keys = keys or audit_keys_for(session)
     expected_prev = GENESIS_HASH
     expected_id = 1
     checked = 0
     after = 0
+    keyed_seen = False
+    anchored_hash: str | None = None
+    marks = (anchor.event_id, anchor.anchored_at) if anchor else (None, None)
     while True:
         events = session.scalars(
             select(AuditEvent)
@@ -125,18 +173,31 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
             .limit(batch_size)
         ).all()
         if not events:
-            return ChainReport(valid=True, events_checked=checked)
+            break
         for event in events:
             if event.id != expected_id:
-                return ChainReport(False, checked, event.id, f"event {expected_id} is missing")
-            if event.prev_hash != expected_prev:
-                return ChainReport(False, checked, event.id, "previous-hash link does not match")
-            if event_hash(event) != event.hash:
                 return ChainReport(
-                    False, checked, event.id, "record content does not match its hash"
+                    False, checked, event.id, f"event {expected_id} is missing", *marks
                 )
+            if event.prev_hash != expected_prev:
+                return ChainReport(
+                    False, checked, event.id, "previous-hash link does not match", *marks
+                )
+            problem = _link_problem(event, keys, keyed_seen)
+            if problem is not None:
+                return ChainReport(False, checked, event.id, problem, *marks)
+            keyed_seen = keyed_seen or event.key_id is not None
+            if anchor is not None and event.id == anchor.event_id:
+                anchored_hash = event.hash
             expected_prev = event.hash
             expected_id += 1
             checked += 1
         after = events[-1].id
         session.expunge_all()
+    if anchor is not None and checked < anchor.event_id:
+        reason = f"event {expected_id} is missing: the chain ends before its anchored head"
+        return ChainReport(False, checked, expected_id, reason, *marks)
+    if anchor is not None and anchored_hash != anchor.hash:
+        reason = "record does not match the anchored head"
+        return ChainReport(False, checked, anchor.event_id, reason, *marks)
+    return ChainReport(True, checked, None, None, *marks)

@@ -1,4 +1,5 @@
-"""The ``equiwait`` command: migrate, serve, token, load-imd, generate-demo, ingest."""
+"""The ``equiwait`` command: migrate, serve, token, load-imd, generate-demo, snapshot-equity,
+audit-anchor, audit-verify."""
 
 from __future__ import annotations
 
@@ -76,7 +77,14 @@ def serve(
     import uvicorn
 
     _settings()
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 @cli.command()
@@ -214,3 +222,60 @@ def snapshot_equity(
         typer.echo(
             f"stored equity snapshot {year}-W{week:02d} for {code} (census {census})", err=True
         )
+
+
+@cli.command("audit-anchor")
+def audit_anchor() -> None:
+    """Sign the audit chain's head and append it to EQUIWAIT_AUDIT_ANCHOR_FILE (and the log)."""
+    from app.audit_anchor import write_anchor
+    from app.audit_keys import AuditKeys
+    from app.database import build_engine, session_scope
+
+    settings = _settings()
+    engine = build_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            anchor = write_anchor(
+                session, AuditKeys.from_settings(settings), settings.audit_anchor_file
+            )
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {settings.audit_anchor_file}: {exc}") from exc
+    finally:
+        engine.dispose()
+    if anchor is None:
+        typer.echo("the audit log is empty; nothing to anchor", err=True)
+        return
+    typer.echo(
+        f"anchored audit record {anchor.event_id} ({anchor.hash[:12]}…) "
+        f"in {settings.audit_anchor_file}",
+        err=True,
+    )
+
+
+@cli.command("audit-verify")
+def audit_verify() -> None:
+    """Re-walk the audit chain against the latest anchor; exit 1 when it is broken."""
+    from app.audit_anchor import verify_against_latest_anchor
+    from app.audit_keys import AuditKeys
+    from app.database import build_engine, session_scope
+
+    settings = _settings()
+    engine = build_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            report = verify_against_latest_anchor(
+                session, AuditKeys.from_settings(settings), settings.audit_anchor_file
+            )
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        engine.dispose()
+    anchored = f", anchored head {report.anchored_event_id}" if report.anchored_event_id else ""
+    if not report.valid:
+        raise _fail(
+            f"audit chain broken at record {report.first_broken_id}: {report.reason} "
+            f"({report.events_checked} records confirmed{anchored})"
+        )
+    typer.echo(f"audit chain sound: {report.events_checked} records{anchored}", err=True)

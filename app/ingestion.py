@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
+from app.errors import Conflict, Unprocessable
 from app.imd_loader import lsoa_vintage_of
 from app.ingest import RawTable, RowError, validate_table
 from app.ingest.store import store_entries
@@ -35,8 +36,30 @@ Source = Literal["csv", "json"]
 logger = logging.getLogger(__name__)
 
 
-class IdempotencyConflict(Exception):
-    """The Idempotency-Key was used before for a different request (content or mode)."""
+class IdempotencyConflict(Conflict):
+    """The Idempotency-Key was used before for a different request (content or mode) (409)."""
+
+    problem = "idempotency-conflict"
+
+
+class RowsRejected(Unprocessable):
+    """A 422 for an upload with invalid rows: the first ``limit`` errors, the count exact.
+
+    ``errors`` are ``{row, field, value, message}`` items in row order; nothing was written.
+    """
+
+    problem = "upload-rejected"
+
+    def __init__(self, what: str, errors: Sequence[dict[str, Any]], count: int, limit: int):
+        shown = list(errors[:limit])
+        super().__init__(
+            f"{what} rejected: {count} error(s); nothing was written",
+            extensions={
+                "error_count": count,
+                "errors": shown,
+                "truncated": len(shown) < count,
+            },
+        )
 
 
 @dataclass(frozen=True)

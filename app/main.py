@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
-from api.errors import request_validation_handler
+from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
+from api.openapi import install_openapi, operation_id
+from api.pagination import CursorCodec
 from api.router import api_router
 from api.routes import health
-from api.routes.ptl import Rejected, rejected_handler
+from app.audit_anchor import anchor_periodically
+from app.audit_keys import AuditKeys, bind_audit_keys
 from app.database import build_engine
 from app.settings import Settings, get_settings
 
@@ -24,6 +27,7 @@ approved) ethnicity, while every patient keeps the constitutional standards.
 
 Every route under `/api/v1` needs a bearer token (`equiwait token --role ROLE --subject NAME`).
 Lists answer `{"items": [...], "next_cursor": ...}`: pass `next_cursor` back as `cursor`.
+Every error is RFC 9457 problem details (`application/problem+json`; docs/errors.md).
 """
 
 
@@ -31,10 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment by default)."""
     settings = settings or get_settings()
     engine = build_engine(settings.database_url)
+    audit_keys = AuditKeys.from_settings(settings)
+    bind_audit_keys(engine, audit_keys)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anchor_periodically(engine, audit_keys, settings):
+            yield
         engine.dispose()
 
     logging.basicConfig(level=settings.log_level)
@@ -43,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         openapi_tags=[
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "ptl", "description": "Push and read patient tracking list entries."},
@@ -67,11 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.cursors = CursorCodec(settings.secret)
+    app.state.audit_keys = audit_keys
     app.include_router(health.router)
     app.include_router(api_router)
-    app.add_exception_handler(Rejected, rejected_handler)
-    app.add_exception_handler(RequestValidationError, request_validation_handler)
+    install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
     return app
 
 

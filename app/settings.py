@@ -55,6 +55,26 @@ class Settings(BaseSettings):
         "list, `<list>.extra.csv` adds to it (loaded by `equiwait migrate`).",
     )
     development_secret_file: Path = Path("var/secret_key")
+    audit_keys: SecretStr | None = Field(
+        default=None,
+        description="`id:key` pairs, newest first, keying the audit chain (HMAC-SHA256); "
+        "default: a key derived from the secret key (id `secret`).",
+    )
+    audit_anchor_file: Path = Field(
+        default=Path("var/audit_anchors.jsonl"),
+        description="File the signed audit chain heads are appended to (one JSON line each).",
+    )
+    audit_anchor_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How often the serving process anchors the chain head (0: never; "
+        "`equiwait audit-anchor` anchors on demand).",
+    )
+    behind_tls: bool = Field(
+        default=False,
+        description="The service is reached through a TLS proxy: send HSTS on every answer "
+        "(it is sent anyway for requests that arrive over TLS).",
+    )
 
     @field_validator("reference_data_dir")
     @classmethod
@@ -76,6 +96,13 @@ class Settings(BaseSettings):
             value = self.secret_key.get_secret_value()
             if len(value) < 32 or value.startswith(_DEVELOPMENT_SECRET_PREFIX):
                 raise ValueError("EQUIWAIT_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _readable_audit_keys(self) -> Settings:
+        from app.audit_keys import AuditKeys
+
+        AuditKeys.from_settings(self)  # refuses to start with keys it cannot read
         return self
 
     @property

@@ -36,10 +36,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def _requests(lists: list[tuple[str, str, int]], run_id: int, n: int) -> list[dict[str, Any]]:
+def _requests(
+    lists: list[tuple[str, str, int]], run_id: int, n: int, secret: str
+) -> list[dict[str, Any]]:
     """(params) per request: 70% a list at a random cursor, 15% a list's first page, 15% the
-    whole provider at a random cursor."""
-    from api.pagination import encode_cursor
+    whole provider at a random cursor (cursors signed with the server's secret)."""
+    from api.pagination import CursorCodec
+
+    encode_cursor = CursorCodec(secret).encode
 
     rng = random.Random(7)
     plans: list[dict[str, Any]] = []
@@ -49,13 +53,13 @@ def _requests(lists: list[tuple[str, str, int]], run_id: int, n: int) -> list[di
         kind = i % 20
         if kind < 14:
             position = rng.randrange(0, max(size - 1, 1))
-            cursor = encode_cursor([run_id, tfc, stage, position])
+            cursor = encode_cursor([[run_id], tfc, stage, position])
             plans.append({"specialty": tfc, "stage": stage, "cursor": cursor})
         elif kind < 17:
             plans.append({"specialty": tfc, "stage": stage})
         else:
             position = rng.randrange(0, max(size - 1, 1))
-            plans.append({"cursor": encode_cursor([run_id, tfc, stage, position])})
+            plans.append({"cursor": encode_cursor([[run_id], tfc, stage, position])})
         plans[-1]["limit"] = 100
     return plans
 
@@ -114,9 +118,9 @@ def _measure(url: str, csv_path: Path, n_requests: int) -> dict[str, Any]:
     timings: list[float] = []
     rows_served = 0
     with TestClient(create_app(settings)) as client:
-        for params in _requests(lists, run_id, 20):  # warm-up, not counted
+        for params in _requests(lists, run_id, 20, settings.secret):  # warm-up, not counted
             client.get("/api/v1/ptl/ranked", params=params, headers=headers)
-        for params in _requests(lists, run_id, n_requests):
+        for params in _requests(lists, run_id, n_requests, settings.secret):
             began = time.perf_counter()
             response = client.get("/api/v1/ptl/ranked", params=params, headers=headers)
             timings.append((time.perf_counter() - began) * 1000)

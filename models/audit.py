@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit log."""
+"""Append-only audit log, chained by HMAC-SHA256 with keys held outside the database."""
 
 from __future__ import annotations
 
@@ -33,3 +33,5 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    """Id of the key whose HMAC ``hash`` is (null: a record from before the chain was keyed)."""

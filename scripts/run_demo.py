@@ -74,7 +74,7 @@ def main() -> None:
     print(f"\nOpenAPI docs: http://{host}:{port}/docs\n", file=sys.stderr)
     import uvicorn
 
-    uvicorn.run("app.main:app", host=host, port=port)
+    uvicorn.run("app.main:app", host=host, port=port, server_header=False)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite on SQLite and PostgreSQL, after lint and type checks.
+# The whole test suite on SQLite and PostgreSQL, after lint and type checks, then a bounded
+# schemathesis run over the OpenAPI document (tests/fuzz; EQUIWAIT_FUZZ_EXAMPLES per operation).
 # A PostgreSQL server is started (and installed from Debian's packages if needed) unless
 # EQUIWAIT_TEST_POSTGRES_URL already points at one.
 set -euo pipefail
@@ -22,4 +23,6 @@ $BIN/ruff check .
 echo "== mypy" >&2
 $BIN/mypy app api models prioritisation
 echo "== pytest (SQLite and PostgreSQL)" >&2
-$BIN/python -m pytest -n "${EQUIWAIT_TEST_WORKERS:-2}" -p no:cacheprovider "$@"
+$BIN/python -m pytest -n "${EQUIWAIT_TEST_WORKERS:-2}" -p no:cacheprovider -m "not fuzz" "$@"
+echo "== fuzz: schemathesis over the OpenAPI document (SQLite, fixed seed)" >&2
+$BIN/python -m pytest -n 0 -p no:cacheprovider -m fuzz tests/fuzz

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,8 +25,15 @@ from app.database import build_engine
 from app.security import Role, create_token
 from app.settings import Settings
 
+# Hypothesis deadlines are timing assertions: on a loaded machine they fail at random.
+hypothesis_settings.register_profile("equiwait", deadline=None)
+hypothesis_settings.load_profile("equiwait")
 os.environ.setdefault("EQUIWAIT_ENVIRONMENT", "test")
 TEST_SECRET = "test-secret-" + "x" * 40
+# Every engine of the suite, bound to settings or not, keys the audit chain alike; apps do not
+# anchor the chain on their own (the anchoring tests ask for it).
+os.environ.setdefault("EQUIWAIT_SECRET_KEY", TEST_SECRET)
+os.environ.setdefault("EQUIWAIT_AUDIT_ANCHOR_INTERVAL_SECONDS", "0")
 BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()
 
@@ -105,8 +113,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, secret_key=TEST_SECRET)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        audit_anchor_file=tmp_path / "audit_anchors.jsonl",
+    )
 
 
 @pytest.fixture

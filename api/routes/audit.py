@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
-from api.deps import SessionDep, require_roles
+from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
+from api.pagination import CursorQuery, Cursors, LimitQuery, Page
 from api.schemas.audit import AuditEventOut, ChainVerification
-from app.audit import AuditKind, verify_chain
+from app.audit import AuditKind
+from app.audit_anchor import verify_against_latest_anchor
+from app.errors import Unprocessable
 from app.security import Principal, Role
 from models import AuditEvent
 from models.base import as_utc
@@ -29,9 +31,10 @@ _KINDS = frozenset(kind.value for kind in AuditKind)
     summary="Audit events, newest first",
     responses=responses(422),
 )
-def list_events(
+def list_audit_events(
     _: Auditor,
     session: SessionDep,
+    cursors: Cursors,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
     since: Annotated[
@@ -48,11 +51,10 @@ def list_events(
 ) -> Page[AuditEventOut]:
     """Every filter narrows (AND); `next_cursor` pages on to older events (docs/audit.md)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    after = decode_cursor_as(cursor, int)
+    after = cursors.decode(cursor, int)
     if kind and kind not in _KINDS:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"unknown event kind {kind!r}; expected one of {', '.join(sorted(_KINDS))}",
+        raise Unprocessable(
+            f"unknown event kind {kind!r}; expected one of {', '.join(sorted(_KINDS))}"
         )
     if after is not None:
         query = query.where(AuditEvent.id < after)
@@ -71,21 +73,28 @@ def list_events(
     if pathway:
         query = query.where(AuditEvent.pathway_id == pathway)
     events = list(session.scalars(query))
-    return page_of(events, limit, lambda event: event.id, AuditEventOut.model_validate)
+    return cursors.page_of(events, limit, lambda event: event.id, AuditEventOut.model_validate)
 
 
 @router.get(
     "/verify",
     response_model=ChainVerification,
-    summary="Re-walk the hash chain and report the first broken link",
+    summary="Re-walk the keyed chain against the latest anchor; report the first broken link",
 )
-def verify(_: Auditor, session: SessionDep) -> ChainVerification:
-    """Recompute every record's hash in id order from the first; stop at the first record
-    that is missing, does not link to its predecessor or does not match its hash."""
-    report = verify_chain(session)
+def verify_audit_chain(
+    _: Auditor, session: SessionDep, settings: SettingsDep, request: Request
+) -> ChainVerification:
+    """Recompute every record's HMAC in id order from the first; stop at the first record
+    that is missing, does not link to its predecessor or does not match its hash; then check
+    that the chain still holds the head of the latest signed anchor (a cut-off tail fails)."""
+    report = verify_against_latest_anchor(
+        session, request.app.state.audit_keys, settings.audit_anchor_file
+    )
     return ChainVerification(
         valid=report.valid,
         events_checked=report.events_checked,
         first_broken_id=report.first_broken_id,
         reason=report.reason,
+        anchored_event_id=report.anchored_event_id,
+        anchored_at=report.anchored_at,
     )

@@ -5,21 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile, status
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, Uploader
-from api.errors import (
-    RowErrorModel,
-    UploadRejected,
-    conflict,
-    not_found,
-    reports_row_errors,
-    responses,
-)
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
+from api.errors import UploadRejected, reports_row_errors, responses, row_errors
+from api.pagination import CursorQuery, Cursors, LimitQuery, Page
+from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, RowIdPath
 from api.schemas.ptl import (
     EntriesIn,
     PtlEntryOut,
@@ -28,16 +22,22 @@ from api.schemas.ptl import (
     UploadRankingOut,
     UploadResultOut,
 )
+from app.errors import NotFound, PayloadTooLarge
 from app.ingestion import (
-    IdempotencyConflict,
     IngestOutcome,
     IngestRequest,
+    RowsRejected,
     ingest_csv,
     ingest_records,
     rank_upload,
     upload_runs,
 )
-from app.privacy import nhs_number_for
+from app.privacy import (
+    age_band,
+    date_of_birth_for,
+    nhs_number_for,
+    record_identifying_export,
+)
 from app.settings import Settings
 from models import PtlEntry, UploadBatch
 
@@ -54,8 +54,18 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+_REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": UploadResultOut,
+        "description": "A replay: the same content and mode with the same `Idempotency-Key` "
+        "as an earlier upload; its first result (header `Idempotent-Replayed: true`)",
+    }
+}
 _REJECTED: dict[int | str, dict[str, Any]] = {
-    422: {"model": UploadRejected, "description": "Invalid rows: every error, nothing written"}
+    422: {
+        "model": UploadRejected,
+        "description": "Invalid rows: the errors (capped, the count exact); nothing written",
+    }
 }
 
 
@@ -70,18 +80,18 @@ def _answer(
     session.commit()
     if outcome.errors:
         shown = outcome.errors[: settings.max_reported_errors]
-        body = UploadRejected(
-            detail=f"upload rejected: {outcome.error_count} error(s); nothing was written",
-            error_count=outcome.error_count,
-            errors=[RowErrorModel(**error.as_dict()) for error in shown],
-            truncated=len(shown) < outcome.error_count,
+        raise RowsRejected(
+            "upload",
+            [error.as_dict() for error in shown],
+            outcome.error_count,
+            settings.max_reported_errors,
         )
-        raise Rejected(body)
     if outcome.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
         attempts = upload_runs(session, outcome.batch)
     else:
+        response.headers["Location"] = f"/api/v1/ptl/uploads/{outcome.batch.id}"
         attempts = rank_upload(
             session,
             outcome.batch,
@@ -94,26 +104,15 @@ def _answer(
     return UploadResultOut(**batch.model_dump(), rankings=rankings)
 
 
-class Rejected(Exception):
-    def __init__(self, body: UploadRejected) -> None:
-        self.body = body
-
-
-def rejected_handler(_request: object, exc: Exception) -> JSONResponse:
-    """Turn a rejected upload into its 422 answer (after the batch record was committed)."""
-    assert isinstance(exc, Rejected)
-    return JSONResponse(exc.body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-
-
 @router.post(
     "/uploads",
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResultOut,
     summary="Upload a PTL as CSV",
-    responses={**responses(401, 403, 409, 413), **_REJECTED},
+    responses={**responses(400, 401, 403, 409, 413), **_REJECTED, **_REPLAYED},
 )
 @reports_row_errors
-def upload_csv(
+def upload_ptl_csv(
     file: UploadFile,
     principal: Uploader,
     session: SessionDep,
@@ -145,11 +144,29 @@ def upload_csv(
         imd_edition=settings.imd_edition,
         max_errors=settings.max_reported_errors,
     )
-    try:
-        outcome = ingest_csv(session, file.file, request, today=date.today())
-    except IdempotencyConflict as exc:
-        raise conflict(str(exc)) from exc
+    outcome = ingest_csv(session, file.file, request, today=date.today())
     return _answer(outcome, session, settings, request, response)
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The request body as sent: the push validates it in a worker thread, not the loop."""
+    return await request.body()
+
+
+def _entries(raw: bytes, settings: Settings) -> EntriesIn:
+    """The pushed records, or a 422 listing their errors (capped like a CSV upload's)."""
+    try:
+        body = EntriesIn.model_validate_json(raw)
+    except ValidationError as exc:
+        found = row_errors(exc.errors(include_input=True, include_url=False))
+        limit = settings.max_reported_errors
+        rows = [row.model_dump() for row in found[:limit]]
+        raise RowsRejected("request", rows, len(found), limit) from None
+    if len(body.entries) > settings.max_json_entries:
+        raise PayloadTooLarge(
+            f"at most {settings.max_json_entries} entries per request; upload a CSV instead"
+        )
+    return body
 
 
 @router.post(
@@ -157,23 +174,30 @@ def upload_csv(
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResultOut,
     summary="Push PTL records as JSON",
-    responses={**responses(401, 403, 409, 413), **_REJECTED},
+    responses={**responses(400, 401, 403, 409, 413), **_REJECTED, **_REPLAYED},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EntriesIn"}}},
+        }
+    },
 )
 @reports_row_errors
-def push_entries(
-    body: EntriesIn,
+def push_ptl_entries(
+    raw: Annotated[bytes, Depends(_raw_body)],
     principal: Uploader,
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> UploadResultOut:
-    """The same records and rules as a CSV upload, as JSON (``row`` = position in ``entries``)."""
-    if len(body.entries) > settings.max_json_entries:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            detail=f"at most {settings.max_json_entries} entries per request; upload a CSV instead",
-        )
+    """The same records and rules as a CSV upload, as JSON (``row`` = position in ``entries``).
+
+    The body is `EntriesIn`. It is validated in a worker thread; a body with invalid records
+    is a 422 listing at most `EQUIWAIT_MAX_REPORTED_ERRORS` errors (`error_count` is exact).
+    """
+    body = _entries(raw, settings)
+    del raw
     request = IngestRequest(
         actor=principal.subject,
         mode=body.mode,
@@ -182,18 +206,14 @@ def push_entries(
         max_errors=settings.max_reported_errors,
     )
     records = [entry.as_record() for entry in body.entries]
-    try:
-        outcome = ingest_records(session, records, request, today=date.today())
-    except IdempotencyConflict as exc:
-        raise conflict(str(exc)) from exc
+    del body
+    outcome = ingest_records(session, records, request, today=date.today())
     del records
     return _answer(outcome, session, settings, request, response)
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE, detail=f"upload larger than the limit of {limit} bytes"
-    )
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"upload larger than the limit of {limit} bytes")
 
 
 @router.get(
@@ -202,10 +222,10 @@ def _too_large(limit: int) -> HTTPException:
     summary="One upload batch",
     responses=responses(401, 403, 404),
 )
-def get_upload(batch_id: int, _: AnyReader, session: SessionDep) -> UploadBatchOut:
+def get_upload_batch(batch_id: RowIdPath, _: AnyReader, session: SessionDep) -> UploadBatchOut:
     batch = session.get(UploadBatch, batch_id)
     if batch is None:
-        raise not_found(f"upload batch {batch_id}")
+        raise NotFound(f"upload batch {batch_id} not found")
     return UploadBatchOut.model_validate(batch)
 
 
@@ -215,21 +235,22 @@ def get_upload(batch_id: int, _: AnyReader, session: SessionDep) -> UploadBatchO
     summary="Upload batches, newest first",
     responses=responses(400, 401, 403),
 )
-def list_uploads(
+def list_upload_batches(
     _: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     outcome: Literal["succeeded", "rejected"] | None = None,
 ) -> Page[UploadBatchOut]:
     query = select(UploadBatch).order_by(UploadBatch.id.desc()).limit(limit + 1)
-    after = decode_cursor_as(cursor, int)
+    after = cursors.decode(cursor, int)
     if after is not None:
         query = query.where(UploadBatch.id < after)
     if outcome is not None:
         query = query.where(UploadBatch.outcome == outcome)
     batches = list(session.scalars(query))
-    return page_of(batches, limit, lambda batch: batch.id, UploadBatchOut.model_validate)
+    return cursors.page_of(batches, limit, lambda batch: batch.id, UploadBatchOut.model_validate)
 
 
 def _entry_out(entry: PtlEntry, principal: AnyReader) -> PtlEntryOut:
@@ -241,6 +262,8 @@ def _entry_out(entry: PtlEntry, principal: AnyReader) -> PtlEntryOut:
         }
     )
     out.nhs_number = nhs_number_for(principal, entry.nhs_number)
+    out.date_of_birth = date_of_birth_for(principal, entry.date_of_birth)
+    out.age_band = age_band(entry.date_of_birth, date.today())
     return out
 
 
@@ -250,20 +273,27 @@ def _entry_out(entry: PtlEntry, principal: AnyReader) -> PtlEntryOut:
     summary="Stored PTL entries",
     responses=responses(400, 401, 403),
 )
-def list_entries(
+def list_ptl_entries(
     principal: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
-    provider: Annotated[str | None, Query(description="Provider ODS code.")] = None,
-    specialty: Annotated[str | None, Query(description="Treatment function code.")] = None,
-    priority: Annotated[str | None, Query(description="Priority code, e.g. P2.")] = None,
+    provider: Annotated[
+        str | None, Query(pattern=PROVIDER_CODE, description="Provider ODS code.")
+    ] = None,
+    specialty: Annotated[
+        str | None, Query(pattern=TREATMENT_FUNCTION, description="Treatment function code.")
+    ] = None,
+    priority: Annotated[
+        str | None, Query(max_length=10, description="Priority code, e.g. P2.")
+    ] = None,
     state: Annotated[
         Literal["open", "closed", "all"], Query(description="Open pathways only by default.")
     ] = "open",
 ) -> Page[PtlEntryOut]:
     query = select(PtlEntry).order_by(PtlEntry.id).limit(limit + 1)
-    after = decode_cursor_as(cursor, int)
+    after = cursors.decode(cursor, int)
     if after is not None:
         query = query.where(PtlEntry.id > after)
     if provider:
@@ -275,4 +305,14 @@ def list_entries(
     if state != "all":
         query = query.where(PtlEntry.is_open.is_(state == "open"))
     entries = list(session.scalars(query))
-    return page_of(entries, limit, lambda entry: entry.id, lambda e: _entry_out(e, principal))
+    record_identifying_export(
+        session,
+        principal,
+        "ptl_entries",
+        rows=min(len(entries), limit),
+        provider_code=provider.upper() if provider else None,
+        details={"specialty": specialty, "priority": priority, "state": state},
+    )
+    return cursors.page_of(
+        entries, limit, lambda entry: entry.id, lambda e: _entry_out(e, principal)
+    )

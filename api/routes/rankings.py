@@ -8,20 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from api.deps import AnyReader, SessionDep, SettingsDep, get_engine, require_roles
 from api.errors import responses
-from api.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_cursor_as,
-    encode_cursor,
-)
+from api.pagination import CursorCodec, CursorQuery, Cursors, InvalidCursor, LimitQuery, Page
+from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, RowId, RowIdPath
 from api.schemas.rankings import (
     OverrideCreate,
     OverrideOut,
@@ -35,6 +31,7 @@ from api.schemas.rankings import (
 )
 from app import rankings
 from app.database import session_factory
+from app.privacy import record_identifying_export
 from app.rankings.ranked import ListKey
 from app.rankings.views import csv_chunks, csv_filename, ranked_records, rationale_record
 from app.security import Principal, Role
@@ -48,24 +45,9 @@ RationaleReader = Annotated[
     Principal, Depends(require_roles(Role.AUDITOR, Role.CLINICIAN, Role.ADMIN))
 ]
 ProviderQuery = Annotated[
-    str, Query(min_length=3, max_length=5, description="Provider ODS code.", examples=["RZZ"])
+    str, Query(pattern=PROVIDER_CODE, description="Provider ODS code.", examples=["RZZ"])
 ]
-
-_STATUS: dict[type[rankings.RankingError], int] = {
-    rankings.BadRequest: status.HTTP_400_BAD_REQUEST,
-    rankings.NotFound: status.HTTP_404_NOT_FOUND,
-    rankings.Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    rankings.Conflict: status.HTTP_409_CONFLICT,
-    rankings.RankingFailed: status.HTTP_422_UNPROCESSABLE_CONTENT,
-}
-
-
-def _http(exc: rankings.RankingError) -> HTTPException:
-    return HTTPException(_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST), detail=str(exc))
-
-
-def _bad_request(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_400_BAD_REQUEST, detail=message)
+PathwayPath = Annotated[str, Path(min_length=1, max_length=20, description="Pathway id.")]
 
 
 @router.post(
@@ -75,8 +57,12 @@ def _bad_request(message: str) -> HTTPException:
     summary="Rank a provider's open PTL now",
     responses=responses(401, 403, 404, 422),
 )
-def create_run(
-    body: RunRequest, principal: Runner, session: SessionDep, settings: SettingsDep
+def create_ranking_run(
+    body: RunRequest,
+    principal: Runner,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> RunOut:
     """Score the open PTL with the rules and overrides in force and store the snapshot.
 
@@ -85,21 +71,17 @@ def create_run(
     """
     census = body.census_date or date.today()
     if census > date.today():
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="census_date cannot be in the future"
-        )
-    try:
-        run = rankings.run_ranking(
-            session,
-            body.provider.upper(),
-            actor=principal.subject,
-            trigger="manual",
-            census_date=census,
-            specialties=body.specialties,
-            imd_edition=settings.imd_edition,
-        )
-    except rankings.RankingError as exc:
-        raise _http(exc) from exc
+        raise rankings.Invalid("census_date cannot be in the future")
+    run = rankings.run_ranking(
+        session,
+        body.provider.upper(),
+        actor=principal.subject,
+        trigger="manual",
+        census_date=census,
+        specialties=body.specialties,
+        imd_edition=settings.imd_edition,
+    )
+    response.headers["Location"] = f"/api/v1/rankings/{run.id}"
     return RunOut.model_validate(run)
 
 
@@ -109,19 +91,20 @@ def create_run(
     summary="Ranking runs, newest first",
     responses=responses(400, 401, 403),
 )
-def list_runs(
+def list_ranking_runs(
     _: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-    provider: Annotated[str | None, Query(description="Provider ODS code.")] = None,
+    provider: Annotated[
+        str | None, Query(pattern=PROVIDER_CODE, description="Provider ODS code.")
+    ] = None,
     upload_batch_id: Annotated[
-        int | None, Query(description="Only the runs an upload batch started.")
+        RowId | None, Query(description="Only the runs an upload batch started.")
     ] = None,
 ) -> Page[RunOut]:
-    after = decode_cursor_as(cursor, int)
-    if after is not None and not isinstance(after, int):
-        raise _bad_request("invalid cursor")
+    after = cursors.decode(cursor, int)
     runs = rankings.list_runs(
         session,
         provider_code=provider.upper() if provider else None,
@@ -133,7 +116,7 @@ def list_runs(
     runs = runs[:limit]
     return Page(
         items=[RunOut.model_validate(run) for run in runs],
-        next_cursor=encode_cursor(runs[-1].id) if more else None,
+        next_cursor=cursors.encode(runs[-1].id) if more else None,
     )
 
 
@@ -143,23 +126,18 @@ def list_runs(
     summary="One ranking run",
     responses=responses(401, 403, 404),
 )
-def get_run(run_id: int, _: AnyReader, session: SessionDep) -> RunOut:
-    try:
-        return RunOut.model_validate(rankings.get_run(session, run_id))
-    except rankings.RankingError as exc:
-        raise _http(exc) from exc
+def get_ranking_run(run_id: RowIdPath, _: AnyReader, session: SessionDep) -> RunOut:
+    return RunOut.model_validate(rankings.get_run(session, run_id))
 
 
-def _pinned_cursor(cursor: str | None) -> tuple[list[int], ListKey] | None:
-    """The runs a ranked-list cursor pinned and the list key it resumes after (one run id
-    instead of a list: a cursor served before lists could come from several runs)."""
-    decoded = decode_cursor_as(cursor, tuple[list[int] | int, str, str, int])
+def _pinned_cursor(cursors: CursorCodec, cursor: str | None) -> tuple[list[int], ListKey] | None:
+    """The runs a ranked-list cursor pinned and the list key it resumes after."""
+    decoded = cursors.decode(cursor, tuple[list[int], str, str, int])
     if decoded is None:
         return None
-    pinned, specialty, stage, position = decoded
-    run_ids = [pinned] if isinstance(pinned, int) else pinned
+    run_ids, specialty, stage, position = decoded
     if not run_ids:
-        raise _bad_request("invalid cursor")
+        raise InvalidCursor()
     return run_ids, (specialty, stage, position)
 
 
@@ -187,26 +165,32 @@ def _csv_stream(
         },
     },
 )
-def ranked_list(
+def list_ranked_entries(
     principal: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     engine: Annotated[Engine, Depends(get_engine)],
     provider: Annotated[
         str | None,
-        Query(description="Provider ODS code; optional when only one provider is ranked."),
+        Query(
+            pattern=PROVIDER_CODE,
+            description="Provider ODS code; optional when only one provider is ranked.",
+        ),
     ] = None,
     specialty: Annotated[
-        str | None, Query(pattern=r"^\d{3}$", description="Treatment function code.")
+        str | None, Query(pattern=TREATMENT_FUNCTION, description="Treatment function code.")
     ] = None,
     stage: Annotated[Stage | None, Query(description="Pathway stage.")] = None,
     priority: Annotated[
-        str | None, Query(description="Priority code, e.g. `P2` (case-insensitive).")
+        str | None,
+        Query(max_length=10, description="Priority code, e.g. `P2` (case-insensitive)."),
     ] = None,
     site: Annotated[
-        str | None, Query(description="Site code of treatment (case-insensitive).")
+        str | None,
+        Query(max_length=20, description="Site code of treatment (case-insensitive)."),
     ] = None,
     run_id: Annotated[
-        int | None, Query(description="Read only this run instead of the latest per list.")
+        RowId | None, Query(description="Read only this run instead of the latest per list.")
     ] = None,
     include_parked: Annotated[
         bool, Query(description="List parked entries (rank 0) after each list's ranked ones.")
@@ -222,23 +206,32 @@ def ranked_list(
     `run_id`. A cursor pins the runs its walk started on, so every page comes from the same
     snapshots even if a new run lands meanwhile.
     """
-    resume = _pinned_cursor(cursor)
+    resume = _pinned_cursor(cursors, cursor)
     pinned, after = resume if resume is not None else (None, None)
-    try:
-        served = rankings.resolve_served(
-            session,
-            provider_code=provider.upper() if provider else None,
-            specialty=specialty,
-            run_id=run_id,
-            pinned=pinned,
-        )
-        code = rankings.priority_code(session, priority) if priority else None
-    except rankings.RankingError as exc:
-        raise _http(exc) from exc
+    served = rankings.resolve_served(
+        session,
+        provider_code=provider.upper() if provider else None,
+        specialty=specialty,
+        run_id=run_id,
+        pinned=pinned,
+    )
+    code = rankings.priority_code(session, priority) if priority else None
     filters = rankings.RankedFilters(
         specialty, stage, code, site.strip().upper() if site else None, include_parked
     )
+    exported = {
+        "format": format,
+        "run_ids": served.run_ids,
+        "specialty": specialty,
+        "stage": stage,
+        "priority": code,
+        "include_parked": include_parked,
+    }
     if format == "csv":
+        record_identifying_export(
+            session, principal, "ranked_list", rows=None, provider_code=served.provider_code,
+            details=exported,
+        )  # fmt: skip
         return StreamingResponse(
             _csv_stream(engine, served, filters, principal),
             media_type="text/csv; charset=utf-8",
@@ -246,9 +239,13 @@ def ranked_list(
         )
     rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
     names = rankings.specialty_names(session)
+    record_identifying_export(
+        session, principal, "ranked_list", rows=len(rows), provider_code=served.provider_code,
+        details=exported,
+    )  # fmt: skip
     return RankedPage(
         items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],
-        next_cursor=encode_cursor([served.run_ids, *next_key]) if next_key else None,
+        next_cursor=cursors.encode([served.run_ids, *next_key]) if next_key else None,
     )
 
 
@@ -260,41 +257,43 @@ def ranked_list(
     responses=responses(401, 403, 404, 409, 422),
 )
 def create_override(
-    pathway_id: str,
+    pathway_id: PathwayPath,
     body: OverrideCreate,
     provider: ProviderQuery,
     principal: OverrideEditor,
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
     rerank: Annotated[bool, Query(description="Also rank the provider now.")] = False,
 ) -> OverrideOut:
     """Pin ahead, hold back or adjust the uplift of an open entry, with a reason and expiry.
 
     One active override per pathway (409 otherwise: revoke the old one first).
     """
-    try:
-        override = rankings.create_override(
+    override = rankings.create_override(
+        session,
+        provider.upper(),
+        pathway_id,
+        kind=body.kind,
+        days=body.days,
+        reason=body.reason,
+        expires_at=body.expires_at,
+        actor=principal.subject,
+    )
+    run = None
+    if rerank:
+        run = rankings.run_ranking(
             session,
-            provider.upper(),
-            pathway_id,
-            kind=body.kind,
-            days=body.days,
-            reason=body.reason,
-            expires_at=body.expires_at,
+            override.provider_code,
             actor=principal.subject,
+            trigger="manual",
+            census_date=date.today(),
+            imd_edition=settings.imd_edition,
         )
-        run = None
-        if rerank:
-            run = rankings.run_ranking(
-                session,
-                override.provider_code,
-                actor=principal.subject,
-                trigger="manual",
-                census_date=date.today(),
-                imd_edition=settings.imd_edition,
-            )
-    except rankings.RankingError as exc:
-        raise _http(exc) from exc
+    response.headers["Location"] = (
+        f"/api/v1/ptl/entries/{quote(override.pathway_id, safe='')}/overrides"
+        f"?provider={override.provider_code}"
+    )
     out = OverrideOut.model_validate(override)
     out.ranking_run_id = run.id if run else None
     return out
@@ -307,16 +306,15 @@ def create_override(
     responses=responses(400, 401, 403),
 )
 def list_overrides(
-    pathway_id: str,
+    pathway_id: PathwayPath,
     provider: ProviderQuery,
     _: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[OverrideOut]:
-    after = decode_cursor_as(cursor, int)
-    if after is not None and not isinstance(after, int):
-        raise _bad_request("invalid cursor")
+    after = cursors.decode(cursor, int)
     found = rankings.list_overrides(
         session, provider.upper(), pathway_id, limit=limit, after_id=after
     )
@@ -324,7 +322,7 @@ def list_overrides(
     found = found[:limit]
     return Page(
         items=[OverrideOut.model_validate(o) for o in found],
-        next_cursor=encode_cursor(found[-1].id) if more else None,
+        next_cursor=cursors.encode(found[-1].id) if more else None,
     )
 
 
@@ -335,14 +333,11 @@ def list_overrides(
     responses=responses(401, 403, 404, 409, 422),
 )
 def revoke_override(
-    override_id: int, body: OverrideRevoke, principal: OverrideEditor, session: SessionDep
+    override_id: RowIdPath, body: OverrideRevoke, principal: OverrideEditor, session: SessionDep
 ) -> OverrideOut:
-    try:
-        override = rankings.revoke_override(
-            session, override_id, actor=principal.subject, reason=body.reason
-        )
-    except rankings.RankingError as exc:
-        raise _http(exc) from exc
+    override = rankings.revoke_override(
+        session, override_id, actor=principal.subject, reason=body.reason
+    )
     return OverrideOut.model_validate(override)
 
 
@@ -352,8 +347,8 @@ def revoke_override(
     summary="Why an entry stood where it stood at a moment",
     responses=responses(401, 403, 404),
 )
-def rationale(
-    pathway_id: str,
+def get_rationale(
+    pathway_id: PathwayPath,
     provider: ProviderQuery,
     principal: RationaleReader,
     session: SessionDep,
@@ -365,10 +360,7 @@ def rationale(
     """The run in force at `at` (latest completed by then that ranked the entry's list),
     the entry's inputs then, the rule documents, every component and a sentence. Audited."""
     moment = None if at is None else as_utc(at)
-    try:
-        found = rankings.entry_rationale(
-            session, provider.upper(), pathway_id, actor=principal.subject, at=moment
-        )
-    except rankings.RankingError as exc:
-        raise _http(exc) from exc
+    found = rankings.entry_rationale(
+        session, provider.upper(), pathway_id, actor=principal.subject, at=moment
+    )
     return RationaleOut.model_validate(rationale_record(found))

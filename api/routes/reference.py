@@ -40,30 +40,30 @@ def _all(session: Session, table: Any, order: Any, schema: type[Out]) -> Page[Ou
 
 
 @router.get("/treatment-functions", response_model=Page[TreatmentFunctionOut])
-def treatment_functions(_: AnyReader, session: SessionDep) -> Page[TreatmentFunctionOut]:
+def list_treatment_functions(_: AnyReader, session: SessionDep) -> Page[TreatmentFunctionOut]:
     return _all(session, TreatmentFunction, TreatmentFunction.code, TreatmentFunctionOut)
 
 
 @router.get("/ethnic-categories", response_model=Page[EthnicCategoryOut])
-def ethnic_categories(_: AnyReader, session: SessionDep) -> Page[EthnicCategoryOut]:
+def list_ethnic_categories(_: AnyReader, session: SessionDep) -> Page[EthnicCategoryOut]:
     return _all(session, EthnicCategory, EthnicCategory.code, EthnicCategoryOut)
 
 
 @router.get("/priority-codes", response_model=Page[PriorityCodeOut])
-def priority_codes(_: AnyReader, session: SessionDep) -> Page[PriorityCodeOut]:
+def list_priority_codes(_: AnyReader, session: SessionDep) -> Page[PriorityCodeOut]:
     return _all(session, PriorityCode, PriorityCode.sort_order, PriorityCodeOut)
 
 
 @router.get("/inclusion-groups", response_model=Page[InclusionGroupOut])
-def inclusion_groups(_: AnyReader, session: SessionDep) -> Page[InclusionGroupOut]:
+def list_inclusion_groups(_: AnyReader, session: SessionDep) -> Page[InclusionGroupOut]:
     return _all(session, InclusionGroup, InclusionGroup.code, InclusionGroupOut)
 
 
 @router.get("/clinical-areas", response_model=Page[ClinicalAreaOut])
-def clinical_areas(_: AnyReader, session: SessionDep) -> Page[ClinicalAreaOut]:
+def list_clinical_areas(_: AnyReader, session: SessionDep) -> Page[ClinicalAreaOut]:
     return _all(session, ClinicalArea, ClinicalArea.code, ClinicalAreaOut)
 
 
 @router.get("/imd-editions", response_model=Page[ImdEditionOut])
-def imd_editions(_: AnyReader, session: SessionDep) -> Page[ImdEditionOut]:
+def list_imd_editions(_: AnyReader, session: SessionDep) -> Page[ImdEditionOut]:
     return _all(session, ImdEdition, ImdEdition.code, ImdEditionOut)

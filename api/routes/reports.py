@@ -8,18 +8,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep
 from api.errors import responses
-from api.pagination import CursorQuery, Page, decode_cursor_as, encode_cursor
+from api.pagination import CursorQuery, Cursors, Page
+from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION
 from api.schemas.reports import (
     DataQualityReportOut,
     EquityReportOut,
     ReportFormat,
     TrendPointOut,
 )
+from app.errors import NotFound, Unprocessable
 from app.reference_store import UnknownPriorityCode, canonical_priority_code
 from app.reports import (
     ProviderNotFound,
@@ -40,14 +42,15 @@ router = APIRouter(prefix="/reports", tags=["reports"], responses=responses(401,
 
 ProviderQuery = Annotated[
     str,
-    Query(pattern=r"^[A-Za-z0-9]{3,5}$", description="Provider ODS code, e.g. `RZZ`."),
+    Query(pattern=PROVIDER_CODE, description="Provider ODS code, e.g. `RZZ`."),
 ]
 SpecialtyQuery = Annotated[
     str | None,
-    Query(pattern=r"^[A-Za-z0-9]{3}$", description="Treatment function code, e.g. `110`."),
+    Query(pattern=TREATMENT_FUNCTION, description="Treatment function code, e.g. `110`."),
 ]
 PriorityQuery = Annotated[
-    str | None, Query(description="Clinical priority code, e.g. `P3` (case-insensitive).")
+    str | None,
+    Query(max_length=10, description="Clinical priority code, e.g. `P3` (case-insensitive)."),
 ]
 StageQuery = Annotated[
     Literal["admitted", "non_admitted"] | None, Query(description="Pathway stage.")
@@ -80,14 +83,12 @@ _IMAGE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _invalid(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=message)
+def _invalid(message: str) -> Unprocessable:
+    return Unprocessable(message)
 
 
-def _missing(provider: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_404_NOT_FOUND, detail=f"provider {provider} has no open PTL entries"
-    )
+def _missing(provider: str) -> NotFound:
+    return NotFound(f"provider {provider} has no open PTL entries")
 
 
 def _census(census_date: date | None) -> date:
@@ -126,7 +127,7 @@ def _csv(content: str, name: str) -> Response:
     summary="Waits by IMD quintile, ethnic group, inclusion group and specialty",
     responses={**responses(422), **_CSV},
 )
-def equity_report(
+def get_equity_report(
     _: AnyReader,
     session: SessionDep,
     provider: ProviderQuery,
@@ -188,9 +189,10 @@ def _require_provider(session: Session, code: str) -> None:
     summary="Weekly equity snapshots, oldest first",
     responses=responses(400, 422),
 )
-def equity_trend(
+def get_equity_trend(
     _: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     provider: ProviderQuery,
     since: FromQuery = None,
     until: ToQuery = None,
@@ -205,18 +207,14 @@ def equity_trend(
     code = provider.upper()
     _check_range(since, until)
     _require_provider(session, code)
-    after = decode_cursor_as(cursor, tuple[int, int])
-    try:
-        key = (int(after[0]), int(after[1])) if after is not None else None
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor") from exc
+    key = cursors.decode(cursor, tuple[int, int])
     snapshots = list_snapshots(session, code, since=since, until=until, after=key, limit=limit + 1)
     more = len(snapshots) > limit
     snapshots = snapshots[:limit]
     last = snapshots[-1] if snapshots else None
     return Page(
         items=[_point(snapshot) for snapshot in snapshots],
-        next_cursor=encode_cursor([last.iso_year, last.iso_week]) if more and last else None,
+        next_cursor=cursors.encode([last.iso_year, last.iso_week]) if more and last else None,
     )
 
 
@@ -226,7 +224,7 @@ def equity_trend(
     summary="Completeness and freshness of ethnicity, IMD, LSOA and review dates",
     responses={**responses(422), **_CSV},
 )
-def data_quality(
+def get_data_quality_report(
     _: AnyReader,
     session: SessionDep,
     provider: ProviderQuery,
@@ -266,7 +264,7 @@ def _image(content: bytes, fmt: ChartFormat) -> Response:
     response_class=Response,
     responses={**responses(422), **_IMAGE},
 )
-def wait_by_quintile(
+def get_wait_by_quintile_chart(
     fmt: ChartFormat,
     _: AnyReader,
     session: SessionDep,
@@ -296,7 +294,7 @@ def wait_by_quintile(
     response_class=Response,
     responses={**responses(422), **_IMAGE},
 )
-def gap_trend(
+def get_gap_trend_chart(
     fmt: ChartFormat,
     _: AnyReader,
     session: SessionDep,

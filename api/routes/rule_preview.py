@@ -10,18 +10,17 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import responses
-from api.routes.rules_shared import REJECTED, DraftId, RulesEditor, Specialty, refused
+from api.routes.rules_shared import REJECTED, DraftId, RulesEditor, Specialty
+from api.schemas.common import PROVIDER_CODE
 from api.schemas.rules import PreviewOut
 from api.schemas.simulations import SimulationOut
 from app.rules import service
-from app.rules.errors import RulesError
 from app.rules.impact_review import record_impact_review
 from app.rules.preview import preview_draft
-from app.simulations import NoOpenList, SimulationError, simulate_draft_impact
+from app.simulations import simulate_draft_impact
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -30,16 +29,16 @@ router = APIRouter(prefix="/rules", tags=["rules"])
     "/{specialty}/drafts/{draft_id}/preview",
     response_model=PreviewOut,
     summary="Preview a draft's effect on a provider's current list",
-    responses={**responses(401, 403, 404, 409), **REJECTED},
+    responses={**responses(400, 401, 403, 404, 409), **REJECTED},
 )
-def preview(
+def preview_rule_draft(
     specialty: Specialty,
     draft_id: DraftId,
     principal: RulesEditor,
     session: SessionDep,
     settings: SettingsDep,
     provider: Annotated[
-        str, Query(min_length=3, max_length=5, description="Provider ODS code.", examples=["RZZ"])
+        str, Query(pattern=PROVIDER_CODE, description="Provider ODS code.", examples=["RZZ"])
     ],
     census_date: Annotated[date | None, Query(description="Waits counted to (today).")] = None,
     simulate: Annotated[
@@ -50,40 +49,33 @@ def preview(
         ),
     ] = True,
     weeks: Annotated[int, Query(ge=1, le=104, description="Simulated weeks.")] = 52,
-) -> PreviewOut | JSONResponse:
+) -> PreviewOut:
     """Ranks the open list (that specialty; for `default`, every specialty without its own
     rules) under the rules in force and with the draft, and reports who moves: per list, by
     IMD quintile and ethnic group, and the guardrail facts; with `simulate=true` (the
     default), also the equity impact simulation (docs/simulation.md), and the audit records
     that it was seen: publishing needs that record for the draft as it stands. Changes no
     rule."""
-    try:
-        result = preview_draft(
-            session,
-            specialty,
-            draft_id,
-            provider_code=provider.upper(),
-            census_date=census_date or date.today(),
-            imd_edition=settings.imd_edition,
-        )
-    except RulesError as exc:
-        return refused(session, exc)
+    result = preview_draft(
+        session,
+        specialty,
+        draft_id,
+        provider_code=provider.upper(),
+        census_date=census_date or date.today(),
+        imd_edition=settings.imd_edition,
+    )
     if not simulate:
         return PreviewOut.of(result)
     draft = service.get_draft(session, specialty, draft_id)
-    try:
-        impact = simulate_draft_impact(
-            session,
-            provider=result.provider_code,
-            specialty=specialty,
-            draft_document=draft.document,
-            weeks=weeks,
-            imd_edition=settings.imd_edition,
-            census_date=result.census_date,
-        )
-    except SimulationError as exc:
-        code = 404 if isinstance(exc, NoOpenList) else 422
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+    impact = simulate_draft_impact(
+        session,
+        provider=result.provider_code,
+        specialty=specialty,
+        draft_document=draft.document,
+        weeks=weeks,
+        imd_edition=settings.imd_edition,
+        census_date=result.census_date,
+    )
     record_impact_review(
         session,
         draft,

@@ -1,7 +1,7 @@
 """Rules resource: versioned rule sets per specialty (clinicians and admins change them).
 
 Concurrency: a draft's ``ETag`` is its ``lock_version``; an edit must send it back in
-``If-Match`` (428 without it) and loses with 409 when someone else edited first.
+``If-Match`` (428 without it) and loses with 412 when someone else edited first.
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep
 from api.errors import responses
-from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
+from api.pagination import CursorQuery, Cursors, LimitQuery, Page
 from api.routes.rules_shared import (
     CHANGE_RESPONSES,
     READ_RESPONSES,
@@ -23,8 +22,8 @@ from api.routes.rules_shared import (
     IfMatch,
     RulesEditor,
     Specialty,
-    refused,
 )
+from api.schemas.common import MAX_INTEGER, VersionPath
 from api.schemas.rules import (
     ChangeOut,
     DiffOut,
@@ -35,8 +34,8 @@ from api.schemas.rules import (
     RuleVersionOut,
     RuleVersionSummary,
 )
+from app.errors import BadRequest, PreconditionRequired
 from app.rules import service
-from app.rules.errors import RulesError
 from app.rules.in_force import in_force_rows
 from app.rules.summary import in_force_summary
 from models.base import utcnow
@@ -49,17 +48,13 @@ def _lock(if_match: str | None, *, required: bool) -> int | None:
     """The lock version named by ``If-Match`` (428 when required and missing)."""
     if if_match is None or not if_match.strip():
         if required:
-            raise HTTPException(
-                status.HTTP_428_PRECONDITION_REQUIRED,
-                detail="If-Match required: send the draft's ETag from your last read",
+            raise PreconditionRequired(
+                "If-Match required: send the draft's ETag from your last read"
             )
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            detail=f"If-Match must be one draft ETag such as '\"3\"', not {if_match!r}",
-        )
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or int(value) > MAX_INTEGER:
+        raise BadRequest(f"If-Match must be one draft ETag such as '\"3\"', not {if_match!r}")
     return int(value)
 
 
@@ -81,7 +76,7 @@ def _out(session: Session, row: RuleSetVersion, response: Response | None = None
     summary="The rule set in force per specialty",
     responses=READ_RESPONSES,
 )
-def list_in_force(
+def list_rules_in_force(
     _: AnyReader,
     session: SessionDep,
     at: Annotated[datetime | None, Query(description="Moment (default now).")] = None,
@@ -99,22 +94,20 @@ def list_in_force(
     summary="Version history, newest first",
     responses=READ_RESPONSES,
 )
-def list_versions(
+def list_rule_versions(
     specialty: Specialty,
     _: AnyReader,
     session: SessionDep,
+    cursors: Cursors,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     state: Annotated[
         Literal["draft", "published", "discarded"] | None,
         Query(alias="status", description="Only versions in this status."),
     ] = None,
-) -> Page[RuleVersionSummary] | JSONResponse:
-    try:
-        service.ensure_specialty(session, specialty)
-    except RulesError as exc:
-        return refused(session, exc)
-    after = decode_cursor_as(cursor, int)
+) -> Page[RuleVersionSummary]:
+    service.ensure_specialty(session, specialty)
+    after = cursors.decode(cursor, int)
     rows = service.history(
         session,
         specialty,
@@ -125,7 +118,7 @@ def list_versions(
     now = utcnow()
     current = in_force_rows(session, now).get(specialty)
     current_id = current.id if current else None
-    return page_of(
+    return cursors.page_of(
         rows,
         limit,
         lambda row: row.version,
@@ -139,13 +132,14 @@ def list_versions(
     summary="One version with its document (ETag for drafts)",
     responses=READ_RESPONSES,
 )
-def get_version(
-    specialty: Specialty, version: int, _: AnyReader, session: SessionDep, response: Response
-) -> RuleVersionOut | JSONResponse:
-    try:
-        return _out(session, service.get_version(session, specialty, version), response)
-    except RulesError as exc:
-        return refused(session, exc)
+def get_rule_version(
+    specialty: Specialty,
+    version: VersionPath,
+    _: AnyReader,
+    session: SessionDep,
+    response: Response,
+) -> RuleVersionOut:
+    return _out(session, service.get_version(session, specialty, version), response)
 
 
 @router.get(
@@ -154,17 +148,18 @@ def get_version(
     summary="Changed leaves between two versions",
     responses=READ_RESPONSES,
 )
-def diff(
+def diff_rule_versions(
     specialty: Specialty,
     _: AnyReader,
     session: SessionDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, description="Version before.")],
-    to_version: Annotated[int, Query(alias="to", ge=1, description="Version after.")],
-) -> DiffOut | JSONResponse:
-    try:
-        changes = service.diff_versions(session, specialty, from_version, to_version)
-    except RulesError as exc:
-        return refused(session, exc)
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, le=MAX_INTEGER, description="Version before.")
+    ],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, le=MAX_INTEGER, description="Version after.")
+    ],
+) -> DiffOut:
+    changes = service.diff_versions(session, specialty, from_version, to_version)
     return DiffOut(
         specialty=specialty,
         from_version=from_version,
@@ -180,25 +175,22 @@ def diff(
     summary="Create a draft",
     responses=CHANGE_RESPONSES,
 )
-def create_draft(
+def create_rule_draft(
     specialty: Specialty,
     body: DraftCreate,
     principal: RulesEditor,
     session: SessionDep,
     response: Response,
-) -> RuleVersionOut | JSONResponse:
+) -> RuleVersionOut:
     """From the version in force (empty body; for a specialty without its own, the default),
     from `from_version`, or from a posted `document`. The answer's `ETag` is needed to edit."""
-    try:
-        row = service.create_draft(
-            session,
-            specialty,
-            principal.subject,
-            from_version=body.from_version,
-            document=body.document,
-        )
-    except RulesError as exc:
-        return refused(session, exc)
+    row = service.create_draft(
+        session,
+        specialty,
+        principal.subject,
+        from_version=body.from_version,
+        document=body.document,
+    )
     response.headers["Location"] = f"/api/v1/rules/{specialty}/versions/{row.version}"
     return _out(session, row, response)
 
@@ -209,7 +201,7 @@ def create_draft(
     summary="Replace a draft's document (If-Match required)",
     responses={**CHANGE_RESPONSES, **responses(400, 428)},
 )
-def update_draft(
+def update_rule_draft(
     specialty: Specialty,
     draft_id: DraftId,
     body: DraftUpdate,
@@ -217,22 +209,19 @@ def update_draft(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> RuleVersionOut | JSONResponse:
-    """409 if the draft changed since your ETag or is no longer a draft (published versions
+) -> RuleVersionOut:
+    """412 if the draft changed since your ETag, 409 if it is no longer a draft (published versions
     are never edited); 422 lists every problem in the document with its path."""
     expected = _lock(if_match, required=True)
     assert expected is not None
-    try:
-        row = service.update_draft(
-            session,
-            specialty,
-            draft_id,
-            body.document,
-            expected_lock=expected,
-            actor=principal.subject,
-        )
-    except RulesError as exc:
-        return refused(session, exc)
+    row = service.update_draft(
+        session,
+        specialty,
+        draft_id,
+        body.document,
+        expected_lock=expected,
+        actor=principal.subject,
+    )
     return _out(session, row, response)
 
 
@@ -246,7 +235,7 @@ def update_draft(
         **responses(400, 401, 403, 404, 409),
     },
 )
-def discard_draft(
+def discard_rule_draft(
     specialty: Specialty,
     draft_id: DraftId,
     principal: RulesEditor,
@@ -254,16 +243,13 @@ def discard_draft(
     if_match: IfMatch = None,
 ) -> Response:
     """The draft is kept as `discarded` (its number is never reused) and can no longer change."""
-    try:
-        service.discard_draft(
-            session,
-            specialty,
-            draft_id,
-            actor=principal.subject,
-            expected_lock=_lock(if_match, required=False),
-        )
-    except RulesError as exc:
-        return refused(session, exc)
+    service.discard_draft(
+        session,
+        specialty,
+        draft_id,
+        actor=principal.subject,
+        expected_lock=_lock(if_match, required=False),
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -273,28 +259,25 @@ def discard_draft(
     summary="Publish a draft (reason required)",
     responses={**CHANGE_RESPONSES, **responses(400)},
 )
-def publish(
+def publish_rule_draft(
     specialty: Specialty,
     draft_id: DraftId,
     body: PublishIn,
     principal: RulesEditor,
     session: SessionDep,
     if_match: IfMatch = None,
-) -> RuleVersionOut | JSONResponse:
+) -> RuleVersionOut:
     """Takes effect at `effective_from` (now by default; may be later, never earlier). The
     published version is immutable. With `If-Match`, publishes only the draft you read."""
-    try:
-        row = service.publish_draft(
-            session,
-            specialty,
-            draft_id,
-            actor=principal.subject,
-            reason=body.reason,
-            effective_from=body.effective_from,
-            expected_lock=_lock(if_match, required=False),
-        )
-    except RulesError as exc:
-        return refused(session, exc)
+    row = service.publish_draft(
+        session,
+        specialty,
+        draft_id,
+        actor=principal.subject,
+        reason=body.reason,
+        effective_from=body.effective_from,
+        expected_lock=_lock(if_match, required=False),
+    )
     return _out(session, row)
 
 
@@ -305,24 +288,21 @@ def publish(
     summary="Roll back: publish an earlier version again as a new version",
     responses=CHANGE_RESPONSES,
 )
-def republish(
+def republish_rule_version(
     specialty: Specialty,
-    version: int,
+    version: VersionPath,
     body: PublishIn,
     principal: RulesEditor,
     session: SessionDep,
     response: Response,
-) -> RuleVersionOut | JSONResponse:
-    try:
-        row = service.republish(
-            session,
-            specialty,
-            version,
-            actor=principal.subject,
-            reason=body.reason,
-            effective_from=body.effective_from,
-        )
-    except RulesError as exc:
-        return refused(session, exc)
+) -> RuleVersionOut:
+    row = service.republish(
+        session,
+        specialty,
+        version,
+        actor=principal.subject,
+        reason=body.reason,
+        effective_from=body.effective_from,
+    )
     response.headers["Location"] = f"/api/v1/rules/{specialty}/versions/{row.version}"
     return _out(session, row)

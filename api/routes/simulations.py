@@ -10,8 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep, require_roles
@@ -21,9 +20,6 @@ from app.security import Principal, Role
 from app.simulations import (
     Candidate,
     InvalidSimulation,
-    NoOpenList,
-    RuleVersionNotFound,
-    SimulationError,
     SimulationRequest,
     SimulationRun,
     run_simulation,
@@ -34,24 +30,13 @@ from prioritisation.simulation import OfferModel
 router = APIRouter(prefix="/simulations", tags=["simulations"])
 
 Simulator = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.AUDITOR, Role.ADMIN))]
-_ERRORS = responses(401, 403, 404, 422)
+_ERRORS = responses(400, 401, 403, 404, 422)
 _HTML: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/html": {"schema": {"type": "string"}}},
         "description": "The equity impact assessment: one self-contained HTML document",
     }
 }
-
-
-def _refused(exc: SimulationError) -> JSONResponse:
-    if isinstance(exc, NoOpenList | RuleVersionNotFound):
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
-    problems = exc.problems if isinstance(exc, InvalidSimulation) else []
-    body = {
-        "detail": str(exc),
-        "errors": [{"path": p.path, "message": p.message} for p in problems],
-    }
-    return JSONResponse(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 def _offer_model(given: OfferModelIn | None) -> OfferModel | None:
@@ -64,15 +49,13 @@ def _offer_model(given: OfferModelIn | None) -> OfferModel | None:
     try:
         return replace(base, **merged, source="supplied")
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+        raise InvalidSimulation(f"offer_model: {exc}") from exc
 
 
-def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRun | JSONResponse:
+def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRun:
     census = body.census_date or date.today()
     if census > date.today():
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"census_date {census} is in the future"
-        )
+        raise InvalidSimulation(f"census_date {census} is in the future")
     request = SimulationRequest(
         provider_code=body.provider.upper(),
         census_date=census,
@@ -85,10 +68,7 @@ def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRu
         offers=_offer_model(body.offer_model),
         last_chance=body.last_chance,
     )
-    try:
-        return run_simulation(session, request, imd_edition=imd_edition)
-    except SimulationError as exc:
-        return _refused(exc)
+    return run_simulation(session, request, imd_edition=imd_edition)
 
 
 @router.post(
@@ -97,9 +77,9 @@ def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRu
     summary="Simulate the equity impact of rule sets on a provider's list",
     responses=_ERRORS,
 )
-def simulate_impact(
+def simulate_equity_impact(
     body: SimulationIn, _: Simulator, session: SessionDep, settings: SettingsDep
-) -> SimulationOut | JSONResponse:
+) -> SimulationOut:
     """Books the provider's open list week by week under the conventional order, the rules in
     force and each candidate: each week the top of every list is treated up to its capacity,
     new referrals (copied from the list's current mix, the same for every rule set) join,
@@ -108,8 +88,6 @@ def simulate_impact(
     breaches, and each group's change against the conventional order. Changes nothing.
     """
     outcome = _run(session, body, settings.imd_edition)
-    if isinstance(outcome, JSONResponse):
-        return outcome
     return SimulationOut.model_validate(outcome.to_dict())
 
 
@@ -119,14 +97,12 @@ def simulate_impact(
     summary="Download the equity impact assessment (HTML)",
     responses={**_ERRORS, **_HTML},
 )
-def impact_report(
+def download_impact_assessment(
     body: SimulationIn, _: Simulator, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The same simulation as `POST /simulations`, as one self-contained HTML document with
     tables and charts (no external assets), sent as an attachment."""
     outcome = _run(session, body, settings.imd_edition)
-    if isinstance(outcome, JSONResponse):
-        return outcome
     name = f"equity-impact-{outcome.provider_code}-{outcome.result.census_date.isoformat()}.html"
     return Response(
         render_assessment(outcome),

@@ -14,20 +14,28 @@ class AuditEventOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
-            "example": {
-                "id": 42,
-                "occurred_at": "2026-11-23T09:15:02.117305Z",
-                "actor": "pas.feed",
-                "kind": "ptl.upload",
-                "provider_code": "RZZ",
-                "treatment_function_code": None,
-                "pathway_id": None,
-                "subject_type": "upload_batch",
-                "subject_id": "17",
-                "details": {"mode": "replace", "inserted": 120, "updated": 99870, "closed": 310},
-                "prev_hash": "5f1c…",
-                "hash": "a93e…",
-            }
+            "examples": [
+                {
+                    "id": 42,
+                    "occurred_at": "2026-11-23T09:15:02.117305Z",
+                    "actor": "pas.feed",
+                    "kind": "ptl.upload",
+                    "provider_code": "RZZ",
+                    "treatment_function_code": None,
+                    "pathway_id": None,
+                    "subject_type": "upload_batch",
+                    "subject_id": "17",
+                    "details": {
+                        "mode": "replace",
+                        "inserted": 120,
+                        "updated": 99870,
+                        "closed": 310,
+                    },
+                    "prev_hash": "5f1c…",
+                    "hash": "a93e…",
+                    "key_id": "2026-12",
+                }
+            ]
         },
     )
 
@@ -42,7 +50,11 @@ class AuditEventOut(BaseModel):
     subject_id: str | None
     details: dict[str, Any]
     prev_hash: str = Field(description="Hash of the previous record (64 zeros for the first).")
-    hash: str = Field(description="SHA-256 over this record's fields and `prev_hash`.")
+    hash: str = Field(
+        description="HMAC-SHA256 (key `key_id`) over this record's fields and `prev_hash`; "
+        "plain SHA-256 for records from before the chain was keyed (`key_id` null)."
+    )
+    key_id: str | None = Field(description="Id of the key that signed `hash`.")
 
 
 class ChainVerification(BaseModel):
@@ -51,7 +63,14 @@ class ChainVerification(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"valid": True, "events_checked": 1842, "first_broken_id": None, "reason": None},
+                {
+                    "valid": True,
+                    "events_checked": 1842,
+                    "first_broken_id": None,
+                    "reason": None,
+                    "anchored_event_id": 1840,
+                    "anchored_at": "2026-12-02T06:00:00.000000+00:00",
+                },
                 {
                     "valid": False,
                     "events_checked": 41,
@@ -68,6 +87,12 @@ class ChainVerification(BaseModel):
         description="The first record whose link fails (null when the chain is sound)."
     )
     reason: str | None = Field(
-        description="Why it fails: `event N is missing`, `previous-hash link does not match` or "
-        "`record content does not match its hash`."
+        description="Why it fails: `event N is missing`, `previous-hash link does not match`, "
+        "`record content does not match its hash`, `record is signed with an unknown key …`, "
+        "`record is not keyed, after keyed records`, `record does not match the anchored head`, "
+        "or the latest anchor is unreadable or not signed by a known key."
     )
+    anchored_event_id: int | None = Field(
+        default=None, description="The head named by the latest anchor (null: no anchor yet)."
+    )
+    anchored_at: str | None = Field(default=None, description="When that anchor was signed.")

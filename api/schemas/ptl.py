@@ -51,7 +51,7 @@ class UploadBatchOut(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"example": _BATCH_EXAMPLE},
+        json_schema_extra={"examples": [_BATCH_EXAMPLE]},
     )
 
     id: int
@@ -91,7 +91,7 @@ class UploadResultOut(UploadBatchOut):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {**_BATCH_EXAMPLE, "rankings": [{"provider_code": "RZZ", "run_id": 12}]}
+            "examples": [{**_BATCH_EXAMPLE, "rankings": [{"provider_code": "RZZ", "run_id": 12}]}]
         }
     )
 
@@ -112,21 +112,23 @@ class PtlRecordIn(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
-            "example": {
-                "pathway_id": "RZZ000000123",
-                "nhs_number": "9990000018",
-                "provider_code": "RZZ",
-                "treatment_function_code": "110",
-                "pathway_stage": "admitted",
-                "priority_code": "P3",
-                "rtt_clock_start": "2026-03-02",
-                "date_of_birth": "1961-07-14",
-                "sex": "2",
-                "ethnic_category": "A",
-                "lsoa_code": "E01009686",
-                "inclusion_groups": "learning_disability",
-                "clinical_areas": "hypertension;diabetes",
-            }
+            "examples": [
+                {
+                    "pathway_id": "RZZ000000123",
+                    "nhs_number": "9990000018",
+                    "provider_code": "RZZ",
+                    "treatment_function_code": "110",
+                    "pathway_stage": "admitted",
+                    "priority_code": "P3",
+                    "rtt_clock_start": "2026-03-02",
+                    "date_of_birth": "1961-07-14",
+                    "sex": "2",
+                    "ethnic_category": "A",
+                    "lsoa_code": "E01009686",
+                    "inclusion_groups": "learning_disability",
+                    "clinical_areas": "hypertension;diabetes",
+                }
+            ]
         },
     )
 
@@ -168,22 +170,24 @@ class EntriesIn(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "mode": "upsert",
-                "entries": [
-                    {
-                        "pathway_id": "RZZ000000123",
-                        "nhs_number": "9990000018",
-                        "provider_code": "RZZ",
-                        "treatment_function_code": "110",
-                        "pathway_stage": "admitted",
-                        "priority_code": "P3",
-                        "rtt_clock_start": "2026-03-02",
-                        "ethnic_category": "A",
-                        "lsoa_code": "E01009686",
-                    }
-                ],
-            }
+            "examples": [
+                {
+                    "mode": "upsert",
+                    "entries": [
+                        {
+                            "pathway_id": "RZZ000000123",
+                            "nhs_number": "9990000018",
+                            "provider_code": "RZZ",
+                            "treatment_function_code": "110",
+                            "pathway_stage": "admitted",
+                            "priority_code": "P3",
+                            "rtt_clock_start": "2026-03-02",
+                            "ethnic_category": "A",
+                            "lsoa_code": "E01009686",
+                        }
+                    ],
+                }
+            ]
         }
     )
 
@@ -196,39 +200,43 @@ class EntriesIn(BaseModel):
 
 
 class PtlEntryOut(BaseModel):
-    """A stored PTL entry. ``nhs_number`` is masked unless the caller's role needs it."""
+    """A stored PTL entry. ``nhs_number`` is masked and ``date_of_birth`` null unless the
+    caller's role books patients (scheduler, admin)."""
 
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
-            "example": {
-                "provider_code": "RZZ",
-                "pathway_id": "RZZ000000123",
-                "nhs_number": "999*****18",
-                "treatment_function_code": "110",
-                "pathway_stage": "admitted",
-                "priority_code": "P3",
-                "rtt_clock_start": "2026-03-02",
-                "date_of_birth": "1961-07-14",
-                "sex": "2",
-                "ethnic_category": "A",
-                "lsoa_code": "E01009686",
-                "imd_decile": 1,
-                "imd_source": "lookup",
-                "imd_edition": "iod2019",
-                "inclusion_groups": ["learning_disability"],
-                "clinical_areas": ["hypertension", "diabetes"],
-                "site_code": "RZZ01",
-                "priority_set_date": "2026-03-09",
-                "procedure_code": None,
-                "last_validated_date": "2026-11-02",
-                "rtt_status": None,
-                "is_open": True,
-                "closed_at": None,
-                "first_batch_id": 9,
-                "last_batch_id": 17,
-                "updated_at": "2026-11-23T06:00:02.118Z",
-            }
+            "examples": [
+                {
+                    "provider_code": "RZZ",
+                    "pathway_id": "RZZ000000123",
+                    "nhs_number": "999*****18",
+                    "treatment_function_code": "110",
+                    "pathway_stage": "admitted",
+                    "priority_code": "P3",
+                    "rtt_clock_start": "2026-03-02",
+                    "date_of_birth": None,
+                    "age_band": "65-74",
+                    "sex": "2",
+                    "ethnic_category": "A",
+                    "lsoa_code": "E01009686",
+                    "imd_decile": 1,
+                    "imd_source": "lookup",
+                    "imd_edition": "iod2019",
+                    "inclusion_groups": ["learning_disability"],
+                    "clinical_areas": ["hypertension", "diabetes"],
+                    "site_code": "RZZ01",
+                    "priority_set_date": "2026-03-09",
+                    "procedure_code": None,
+                    "last_validated_date": "2026-11-02",
+                    "rtt_status": None,
+                    "is_open": True,
+                    "closed_at": None,
+                    "first_batch_id": 9,
+                    "last_batch_id": 17,
+                    "updated_at": "2026-11-23T06:00:02.118Z",
+                }
+            ]
         },
     )
 
@@ -239,7 +247,14 @@ class PtlEntryOut(BaseModel):
     pathway_stage: str
     priority_code: str
     rtt_clock_start: date
-    date_of_birth: date | None
+    date_of_birth: date | None = Field(
+        description="Only for roles that book patients (scheduler, admin); null for others."
+    )
+    age_band: str | None = Field(
+        default=None,
+        description="Age band today (`0-17`, `18-39`, `40-64`, `65-74`, `75-84`, `85+`); "
+        "null when the date of birth is unknown.",
+    )
     sex: str | None
     ethnic_category: str
     lsoa_code: str | None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, FiniteFloat
 
 OverrideKind = Literal["pin_ahead", "hold_back", "adjust_uplift"]
 Stage = Literal["admitted", "non_admitted"]
@@ -52,11 +54,11 @@ class RunRequest(BaseModel):
     """Rank a provider's open PTL now."""
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"provider": "RZZ", "specialties": ["110", "130"]}}
+        json_schema_extra={"examples": [{"provider": "RZZ", "specialties": ["110", "130"]}]}
     )
 
-    provider: str = Field(min_length=3, max_length=5, description="Provider ODS code.")
-    specialties: list[str] | None = Field(
+    provider: str = Field(pattern=PROVIDER_CODE, description="Provider ODS code.")
+    specialties: list[Annotated[str, Field(pattern=TREATMENT_FUNCTION)]] | None = Field(
         default=None,
         min_length=1,
         description="Treatment function codes to rank; omit to rank every specialty.",
@@ -73,7 +75,7 @@ class RunOut(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"example": _RUN_EXAMPLE},
+        json_schema_extra={"examples": [_RUN_EXAMPLE]},
     )
 
     id: int
@@ -117,32 +119,34 @@ class RankedEntryOut(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "run_id": 12,
-                "provider_code": "RZZ",
-                "pathway_id": "RZZ000000123",
-                "nhs_number": "999*****18",
-                "specialty": "110",
-                "specialty_name": "Trauma and Orthopaedic",
-                "pathway_stage": "admitted",
-                "priority_code": "P3",
-                "site_code": "RZZ01",
-                "wait_days": 287,
-                "wait_weeks": 40,
-                "imd_decile": 1,
-                "rank": 112,
-                "list_size": 4318,
-                "conventional_rank": 160,
-                "rank_change": 48,
-                "score": 308.0,
-                "components": _COMPONENTS_EXAMPLE,
-                "protected": False,
-                "protection_reason": None,
-                "capped": True,
-                "parked": False,
-                "parked_reason": None,
-                "override": None,
-            }
+            "examples": [
+                {
+                    "run_id": 12,
+                    "provider_code": "RZZ",
+                    "pathway_id": "RZZ000000123",
+                    "nhs_number": "999*****18",
+                    "specialty": "110",
+                    "specialty_name": "Trauma and Orthopaedic",
+                    "pathway_stage": "admitted",
+                    "priority_code": "P3",
+                    "site_code": "RZZ01",
+                    "wait_days": 287,
+                    "wait_weeks": 40,
+                    "imd_decile": 1,
+                    "rank": 112,
+                    "list_size": 4318,
+                    "conventional_rank": 160,
+                    "rank_change": 48,
+                    "score": 308.0,
+                    "components": _COMPONENTS_EXAMPLE,
+                    "protected": False,
+                    "protection_reason": None,
+                    "capped": True,
+                    "parked": False,
+                    "parked_reason": None,
+                    "override": None,
+                }
+            ]
         }
     )
 
@@ -186,12 +190,14 @@ class OverrideCreate(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "kind": "adjust_uplift",
-                "days": 14,
-                "reason": "Rapid deterioration reported at pre-op assessment",
-                "expires_at": "2027-01-31T17:00:00Z",
-            }
+            "examples": [
+                {
+                    "kind": "adjust_uplift",
+                    "days": 14,
+                    "reason": "Rapid deterioration reported at pre-op assessment",
+                    "expires_at": "2027-01-31T17:00:00Z",
+                }
+            ]
         }
     )
 
@@ -203,7 +209,7 @@ class OverrideCreate(BaseModel):
         "`adjust_uplift`: add `days` outside the equity cap, inside the entry's range of wait. "
         "None is applied to a parked entry (`ignored_parked`)."
     )
-    days: float | None = Field(
+    days: FiniteFloat | None = Field(
         default=None,
         ge=-3650,
         le=3650,
@@ -217,7 +223,7 @@ class OverrideRevoke(BaseModel):
     """Stop an override applying to later runs."""
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"reason": "Reviewed in clinic: no longer needed"}}
+        json_schema_extra={"examples": [{"reason": "Reviewed in clinic: no longer needed"}]}
     )
 
     reason: str = Field(min_length=1, max_length=2000, description="Why (required, audited).")
@@ -229,21 +235,23 @@ class OverrideOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
-            "example": {
-                "id": 3,
-                "provider_code": "RZZ",
-                "pathway_id": "RZZ000000123",
-                "kind": "adjust_uplift",
-                "days": 14.0,
-                "reason": "Rapid deterioration reported at pre-op assessment",
-                "expires_at": "2027-01-31T17:00:00Z",
-                "created_by": "dr.patel",
-                "created_at": "2026-11-23T10:02:11Z",
-                "revoked_at": None,
-                "revoked_by": None,
-                "revoke_reason": None,
-                "ranking_run_id": 13,
-            }
+            "examples": [
+                {
+                    "id": 3,
+                    "provider_code": "RZZ",
+                    "pathway_id": "RZZ000000123",
+                    "kind": "adjust_uplift",
+                    "days": 14.0,
+                    "reason": "Rapid deterioration reported at pre-op assessment",
+                    "expires_at": "2027-01-31T17:00:00Z",
+                    "created_by": "dr.patel",
+                    "created_at": "2026-11-23T10:02:11Z",
+                    "revoked_at": None,
+                    "revoked_by": None,
+                    "revoke_reason": None,
+                    "ranking_run_id": 13,
+                }
+            ]
         },
     )
 
@@ -375,7 +383,7 @@ _RATIONALE_EXAMPLE: dict[str, Any] = {
 class RationaleOut(BaseModel):
     """Why one entry stood where it stood at ``at``: run, inputs, rules, components, sentence."""
 
-    model_config = ConfigDict(json_schema_extra={"example": _RATIONALE_EXAMPLE})
+    model_config = ConfigDict(json_schema_extra={"examples": [_RATIONALE_EXAMPLE]})
 
     at: datetime = Field(description="The moment asked about.")
     run: RunOut = Field(description="The run in force at `at` for this entry's list.")

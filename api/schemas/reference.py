@@ -13,7 +13,7 @@ class _FromRow(BaseModel):
 
 class TreatmentFunctionOut(_FromRow):
     model_config = ConfigDict(
-        json_schema_extra={"example": {"code": "110", "name": "Trauma and Orthopaedic"}},
+        json_schema_extra={"examples": [{"code": "110", "name": "Trauma and Orthopaedic"}]},
     )
 
     code: str
@@ -23,12 +23,14 @@ class TreatmentFunctionOut(_FromRow):
 class EthnicCategoryOut(_FromRow):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "code": "A",
-                "description": "White - British",
-                "broad_group": "white",
-                "is_known": True,
-            }
+            "examples": [
+                {
+                    "code": "A",
+                    "description": "White - British",
+                    "broad_group": "white",
+                    "is_known": True,
+                }
+            ]
         },
     )
 
@@ -41,13 +43,15 @@ class EthnicCategoryOut(_FromRow):
 class PriorityCodeOut(_FromRow):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "code": "P3",
-                "description": "Surgery within 3 months",
-                "target_days": 90,
-                "sort_order": 4,
-                "parked": False,
-            }
+            "examples": [
+                {
+                    "code": "P3",
+                    "description": "Surgery within 3 months",
+                    "target_days": 90,
+                    "sort_order": 4,
+                    "parked": False,
+                }
+            ]
         },
     )
 
@@ -61,11 +65,13 @@ class PriorityCodeOut(_FromRow):
 class InclusionGroupOut(_FromRow):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "code": "autism",
-                "name": "Autistic people",
-                "category": "learning_disability_autism",
-            }
+            "examples": [
+                {
+                    "code": "autism",
+                    "name": "Autistic people",
+                    "category": "learning_disability_autism",
+                }
+            ]
         },
     )
 
@@ -77,11 +83,13 @@ class InclusionGroupOut(_FromRow):
 class ClinicalAreaOut(_FromRow):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "code": "cyp_asthma",
-                "name": "Asthma (children and young people)",
-                "population": "children_young_people",
-            }
+            "examples": [
+                {
+                    "code": "cyp_asthma",
+                    "name": "Asthma (children and young people)",
+                    "population": "children_young_people",
+                }
+            ]
         },
     )
 
@@ -93,13 +101,15 @@ class ClinicalAreaOut(_FromRow):
 class ImdEditionOut(_FromRow):
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "code": "iod2019",
-                "description": "English Indices of Deprivation 2019 (2011 LSOAs)",
-                "lsoa_vintage": "2011",
-                "lsoa_count": 32844,
-                "loaded_at": "2026-11-23T05:58:41Z",
-            }
+            "examples": [
+                {
+                    "code": "iod2019",
+                    "description": "English Indices of Deprivation 2019 (2011 LSOAs)",
+                    "lsoa_vintage": "2011",
+                    "lsoa_count": 32844,
+                    "loaded_at": "2026-11-23T05:58:41Z",
+                }
+            ]
         },
     )
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.schemas.common import JsonDocument, SmallCount
 from api.schemas.simulations import SimulationOut
 from models.rules import PUBLISHED
 from prioritisation import load_default_rules
@@ -62,7 +63,7 @@ class RuleVersionSummary(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"example": _VERSION_EXAMPLE},
+        json_schema_extra={"examples": [_VERSION_EXAMPLE]},
     )
 
     id: int = Field(description="Row id: drafts are edited at `/drafts/{id}`.")
@@ -104,7 +105,9 @@ class RuleVersionOut(RuleVersionSummary):
     """A version with its document."""
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {**_VERSION_EXAMPLE, "document": _edited_document_example()}}
+        json_schema_extra={
+            "examples": [{**_VERSION_EXAMPLE, "document": _edited_document_example()}]
+        }
     )
 
     document: dict[str, Any] = Field(description=_DOCUMENT)
@@ -123,18 +126,18 @@ class DraftCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{}, {"from_version": 2}]}
     )
 
-    from_version: int | None = Field(default=None, ge=1, description="Copy this version.")
-    document: dict[str, Any] | None = Field(default=None, description=_DOCUMENT)
+    from_version: SmallCount | None = Field(default=None, description="Copy this version.")
+    document: JsonDocument | None = Field(default=None, description=_DOCUMENT)
 
 
 class DraftUpdate(BaseModel):
     """The draft's whole new document (send the `ETag` you read as `If-Match`)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"document": _edited_document_example()}}
+        extra="forbid", json_schema_extra={"examples": [{"document": _edited_document_example()}]}
     )
 
-    document: dict[str, Any] = Field(description=_DOCUMENT)
+    document: JsonDocument = Field(description=_DOCUMENT)
 
 
 class PublishIn(BaseModel):
@@ -143,10 +146,12 @@ class PublishIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "example": {
-                "reason": "Raise decile 1 uplift to 25 days after the October equity audit",
-                "effective_from": "2026-12-01T00:00:00Z",
-            }
+            "examples": [
+                {
+                    "reason": "Raise decile 1 uplift to 25 days after the October equity audit",
+                    "effective_from": "2026-12-01T00:00:00Z",
+                }
+            ]
         },
     )
 
@@ -155,37 +160,6 @@ class PublishIn(BaseModel):
         default=None,
         description="When it takes effect (with a time zone; now when left out; never past).",
     )
-
-
-class RuleProblemOut(BaseModel):
-    path: str = Field(description="Dotted JSON path in the document, e.g. `core20.uplift_days`.")
-    message: str
-
-
-class RuleDocumentRejected(BaseModel):
-    """A 422 answer: every problem in the document, each with its path."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "detail": "rule document rejected: 2 problem(s)",
-                "errors": [
-                    {
-                        "path": "deprivation.decile_uplift_days.1",
-                        "message": "45.0 days exceeds the bound of 42.0 (2.0 × default 21.0) "
-                        "(bounds of the shipped default)",
-                    },
-                    {
-                        "path": "ethnicity.approved_by",
-                        "message": "required when the ethnicity uplift is enabled",
-                    },
-                ],
-            }
-        }
-    )
-
-    detail: str
-    errors: list[RuleProblemOut]
 
 
 class ChangeOut(BaseModel):
@@ -199,14 +173,16 @@ class DiffOut(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "specialty": "110",
-                "from_version": 1,
-                "to_version": 3,
-                "changes": [
-                    {"path": "deprivation.decile_uplift_days.1", "before": 21.0, "after": 25.0}
-                ],
-            }
+            "examples": [
+                {
+                    "specialty": "110",
+                    "from_version": 1,
+                    "to_version": 3,
+                    "changes": [
+                        {"path": "deprivation.decile_uplift_days.1", "before": 21.0, "after": 25.0}
+                    ],
+                }
+            ]
         }
     )
 
@@ -230,18 +206,20 @@ class InForceOut(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "specialty": "110",
-                "specialty_name": "Trauma and Orthopaedic",
-                "version_id": 12,
-                "version": 3,
-                "source": "published",
-                "effective_from": "2026-11-30T00:00:00Z",
-                "published_at": "2026-11-23T09:00:00Z",
-                "published_by": "dr.okafor",
-                "next_scheduled": None,
-                "review_warnings": [],
-            }
+            "examples": [
+                {
+                    "specialty": "110",
+                    "specialty_name": "Trauma and Orthopaedic",
+                    "version_id": 12,
+                    "version": 3,
+                    "source": "published",
+                    "effective_from": "2026-11-30T00:00:00Z",
+                    "published_at": "2026-11-23T09:00:00Z",
+                    "published_by": "dr.okafor",
+                    "next_scheduled": None,
+                    "review_warnings": [],
+                }
+            ]
         }
     )
 
@@ -347,41 +325,43 @@ class PreviewOut(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "specialty": "110",
-                "draft_version": 4,
-                "compared_with_version_id": 12,
-                "provider_code": "RZZ",
-                "census_date": "2026-11-23",
-                "entries_compared": 4318,
-                "parked_excluded": 131,
-                "overall": _SHIFT_EXAMPLE,
-                "lists": [
-                    {
-                        "provider_code": "RZZ",
-                        "treatment_function_code": "110",
-                        "pathway_stage": "admitted",
-                        "shift": _SHIFT_EXAMPLE,
-                    }
-                ],
-                "by_imd_quintile": [
-                    _group_example("1", 903, -6.1),
-                    _group_example("5", 822, 1.9),
-                    _group_example("unknown", 57, 0.4),
-                ],
-                "by_ethnic_group": [
-                    _group_example("white", 3120, 0.3),
-                    _group_example("black", 211, -1.2),
-                ],
-                "guardrails": {
-                    "protected_entries": 388,
-                    "protected_moved_back": 0,
-                    "protected_moved_later_among_protected": 3,
-                    "lost_protection": 0,
-                    "priority_order_kept": True,
-                },
-                "simulation": None,
-            }
+            "examples": [
+                {
+                    "specialty": "110",
+                    "draft_version": 4,
+                    "compared_with_version_id": 12,
+                    "provider_code": "RZZ",
+                    "census_date": "2026-11-23",
+                    "entries_compared": 4318,
+                    "parked_excluded": 131,
+                    "overall": _SHIFT_EXAMPLE,
+                    "lists": [
+                        {
+                            "provider_code": "RZZ",
+                            "treatment_function_code": "110",
+                            "pathway_stage": "admitted",
+                            "shift": _SHIFT_EXAMPLE,
+                        }
+                    ],
+                    "by_imd_quintile": [
+                        _group_example("1", 903, -6.1),
+                        _group_example("5", 822, 1.9),
+                        _group_example("unknown", 57, 0.4),
+                    ],
+                    "by_ethnic_group": [
+                        _group_example("white", 3120, 0.3),
+                        _group_example("black", 211, -1.2),
+                    ],
+                    "guardrails": {
+                        "protected_entries": 388,
+                        "protected_moved_back": 0,
+                        "protected_moved_later_among_protected": 3,
+                        "lost_protection": 0,
+                        "priority_order_kept": True,
+                    },
+                    "simulation": None,
+                }
+            ]
         }
     )
 

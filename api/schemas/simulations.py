@@ -11,13 +11,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, FiniteFloat, JsonDocument, RowId
 from prioritisation.simulation import DEFAULT_SEED
 
-RATE_KEY = r"^[A-Za-z0-9]{3}(/(admitted|non_admitted))?$"
-Rate = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+RATE_KEY = r"^[0-9]{3}(/(admitted|non_admitted))?$"
+Rate = Annotated[FiniteFloat, Field(ge=0, le=1_000_000)]
 BandRates = dict[Annotated[str, Field(pattern=r"^P[1-6][ab]?$")], Rate]
 Rates = dict[Annotated[str, Field(pattern=RATE_KEY)], Rate | BandRates]
-Chance = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Chance = Annotated[FiniteFloat, Field(ge=0, le=1)]
 
 
 class OfferModelIn(BaseModel):
@@ -43,14 +44,14 @@ class OfferModelIn(BaseModel):
     stage_factor: (
         dict[
             Annotated[str, Field(pattern=r"^(admitted|non_admitted)$")],
-            Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)],
+            Annotated[FiniteFloat, Field(ge=0, le=10)],
         ]
         | None
     ) = Field(default=None, description="Multiplies both chances per stage.")
     deferral_weeks: (
         dict[
             Annotated[str, Field(pattern=r"^(admitted|non_admitted)$")],
-            Annotated[float, Field(ge=0, le=104, allow_inf_nan=False)],
+            Annotated[FiniteFloat, Field(ge=0, le=104)],
         ]
         | None
     ) = Field(default=None, description="Mean extra weeks unavailable per deferral.")
@@ -69,10 +70,10 @@ class RuleSetIn(BaseModel):
         description="Name in the result; `conventional` and `in_force` are reserved.",
         examples=["t_and_o_draft"],
     )
-    draft_id: int | None = Field(
+    draft_id: RowId | None = Field(
         default=None, description="Id of a rule set version (usually a draft).", examples=[12]
     )
-    document: dict[str, Any] | None = Field(
+    document: JsonDocument | None = Field(
         default=None,
         description="A complete rule set document (its `rule_set_id` names the specialty).",
     )
@@ -90,19 +91,21 @@ class SimulationIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "example": {
-                "provider": "RZZ",
-                "specialties": ["110"],
-                "weeks": 52,
-                "seed": DEFAULT_SEED,
-                "capacity": {"110/admitted": 40},
-                "rule_sets": [{"name": "t_and_o_draft", "draft_id": 12}],
-            }
+            "examples": [
+                {
+                    "provider": "RZZ",
+                    "specialties": ["110"],
+                    "weeks": 52,
+                    "seed": DEFAULT_SEED,
+                    "capacity": {"110/admitted": 40},
+                    "rule_sets": [{"name": "t_and_o_draft", "draft_id": 12}],
+                }
+            ]
         },
     )
 
-    provider: str = Field(pattern=r"^[A-Za-z0-9]{3,5}$", description="Provider ODS code.")
-    specialties: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3}$")]] | None = Field(
+    provider: str = Field(pattern=PROVIDER_CODE, description="Provider ODS code.")
+    specialties: list[Annotated[str, Field(pattern=TREATMENT_FUNCTION)]] | None = Field(
         default=None,
         max_length=100,
         description="Treatment function codes to simulate (default: every specialty).",

@@ -1,9 +1,11 @@
-"""Refusals of the rankings service; the API maps each class to one status code."""
+"""Refusals of the rankings service, each with its HTTP status (``app.errors``)."""
 
 from __future__ import annotations
 
+from app.errors import ServiceError
 
-class RankingError(Exception):
+
+class RankingError(ServiceError):
     """Base of every refusal by the rankings service."""
 
 
@@ -14,14 +16,26 @@ class BadRequest(RankingError):
 class NotFound(RankingError):
     """No such run, entry, override, or no run covering the moment asked about (404)."""
 
+    status = 404
+    problem = "not-found"
+
 
 class Invalid(RankingError):
     """A request the service refuses: missing reason, expiry in the past, closed entry (422)."""
+
+    status = 422
+    problem = "unprocessable"
 
 
 class Conflict(RankingError):
     """The change clashes with the current state: an active override, already revoked (409)."""
 
+    status = 409
+    problem = "conflict"
+
 
 class RankingFailed(RankingError):
     """The engine refused the PTL or the rules in force (e.g. an unranked priority code; 422)."""
+
+    status = 422
+    problem = "ranking-failed"

@@ -6,7 +6,6 @@ exact same fields, and NHS numbers are redacted in one place for all of them.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -16,6 +15,7 @@ import numpy as np
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from app.csv_safe import SafeCsvWriter
 from app.privacy import nhs_number_for
 from app.rankings.ranked import ListKey, RankedFilters, ranked_page, specialty_names
 from app.rankings.rationale import Rationale
@@ -106,7 +106,7 @@ def csv_chunks(
 ) -> Iterator[str]:
     """The CSV download: the header, then every matching row, ``chunk`` rows per string."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = SafeCsvWriter(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     names = specialty_names(session)
     after: ListKey | None = None

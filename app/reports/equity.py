@@ -6,7 +6,6 @@ module loads the list, decides who is measured and labels the groups. Definition
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.csv_safe import SafeDictWriter
 from app.reports.columns import PtlColumns, PtlFilters, load_ptl_columns, memberships
 from models import EthnicCategory, InclusionGroup, TreatmentFunction
 from prioritisation.metrics import (
@@ -276,7 +276,7 @@ def equity_csv(report: EquityReport) -> str:
     percentage points; its count is the number of pathways in quintiles 1 and 5.
     """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = SafeDictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     common = {"provider_code": report.provider_code, "census_date": report.census_date}
     sections = [

@@ -7,7 +7,6 @@ the specialty's open entries (parked ones included: their data matters when they
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
+from app.csv_safe import SafeCsvWriter
 from app.reports.columns import PtlColumns, load_ptl_columns
 from app.reports.equity import DECIMALS, specialty_names
 
@@ -171,7 +171,7 @@ def quality_csv(report: DataQualityReport) -> str:
     header = ["provider_code", "census_date", "specialty", "label", "entries"]
     header += [f"{m}_{part}" for m in MEASURES for part in ("count", "pct")]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in [report.overall, *report.by_specialty]:
         cells: list[object] = [

@@ -1,10 +1,12 @@
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
 from tests.api.ptl_files import demo_csv
+from tests.conftest import TEST_SECRET
 
 
 def _upload(client, auth, subject="pas.feed"):
@@ -108,8 +110,13 @@ def test_an_unknown_kind_is_refused_with_the_known_ones(client, auth):
     assert "ptl.upload," in response.json()["detail"]
 
 
-def _documented_hash(event):
-    """docs/audit.md: SHA-256 of the canonical JSON of the record's fields."""
+def _documented_key(secret: str) -> bytes:
+    """docs/audit.md: without EQUIWAIT_AUDIT_KEYS the key (id `secret`) comes from the secret."""
+    return hmac.new(secret.encode(), b"equiwait audit chain v1", hashlib.sha256).digest()
+
+
+def _documented_hash(event, keys):
+    """docs/audit.md: HMAC-SHA256 of the canonical JSON of the record's fields (key_id too)."""
     fields = (
         "id", "occurred_at", "actor", "kind", "provider_code", "treatment_function_code",
         "pathway_id", "subject_type", "subject_id", "details", "prev_hash",
@@ -117,8 +124,12 @@ def _documented_hash(event):
     payload = {name: event[name] for name in fields}
     moment = datetime.fromisoformat(event["occurred_at"])
     payload["occurred_at"] = moment.isoformat(timespec="microseconds")
+    if event["key_id"] is None:  # written before the chain was keyed
+        text_ = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text_.encode()).hexdigest()
+    payload["key_id"] = event["key_id"]
     text_ = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text_.encode()).hexdigest()
+    return hmac.new(keys[event["key_id"]], text_.encode(), hashlib.sha256).hexdigest()
 
 
 def test_the_chain_re_verifies_from_the_listed_events_alone(client, auth):
@@ -146,6 +157,50 @@ def test_the_chain_re_verifies_from_the_listed_events_alone(client, auth):
     previous = "0" * 64
     for event in events:
         assert event["prev_hash"] == previous
-        assert _documented_hash(event) == event["hash"]
+        assert _documented_hash(event, {"secret": _documented_key(TEST_SECRET)}) == event["hash"]
         previous = event["hash"]
     assert {"ptl.upload", "ranking.run", "override.created"} <= {e["kind"] for e in events}
+
+
+def _kinds(client, auth, kind):
+    response = client.get("/api/v1/audit", params={"kind": kind}, headers=auth("auditor"))
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_exports_of_full_nhs_numbers_are_audited(client, auth):
+    _upload(client, auth)
+    client.get("/api/v1/ptl/entries", params={"limit": 5}, headers=auth("scheduler"))
+    client.get("/api/v1/ptl/ranked", params={"limit": 7}, headers=auth("admin", subject="adm"))
+    csv_answer = client.get("/api/v1/ptl/ranked", params={"format": "csv"}, headers=auth("admin"))
+    assert csv_answer.status_code == 200
+    client.get("/api/v1/ptl/entries", headers=auth("clinician"))  # masked: not an export
+    client.get("/api/v1/ptl/ranked", headers=auth("auditor"))
+    exports = _kinds(client, auth, "ptl.exported")
+    shown = [(e["actor"], e["details"]["export"], e["details"]["rows"]) for e in exports]
+    assert shown == [
+        ("test.user", "ranked_list", None),
+        ("adm", "ranked_list", 7),
+        ("test.user", "ptl_entries", 5),
+    ]
+    assert exports[0]["details"]["format"] == "csv" and exports[0]["provider_code"] == "RZZ"
+    assert all("999" not in json.dumps(e) for e in exports)
+
+
+def test_access_denials_are_audited(client, auth):
+    assert client.get("/api/v1/ptl/entries").status_code == 401
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/rankings/7", headers=bad).status_code == 401
+    assert client.get("/api/v1/audit", headers=auth("scheduler", subject="s1")).status_code == 403
+    denials = _kinds(client, auth, "access.denied")
+    shown = [
+        (e["actor"], e["details"]["status"], e["details"]["route"], e["details"]["reason"])
+        for e in reversed(denials)
+    ]
+    assert shown == [
+        ("anonymous", 401, "/api/v1/ptl/entries", "no bearer token"),
+        ("anonymous", 401, "/api/v1/rankings/{run_id}", "invalid token"),
+        ("s1", 403, "/api/v1/audit", "requires role: auditor, admin"),
+    ]
+    with_verify = client.get("/api/v1/audit/verify", headers=auth("auditor")).json()
+    assert with_verify["valid"]

@@ -1,17 +1,48 @@
-"""A tampered cursor is a 400 on every paginated route, never a server error."""
+"""A tampered cursor is a 400 on every paginated route, never a server error.
+
+Cursors are signed (HMAC-SHA256 of the service secret): a cursor of the right shape that this
+service did not sign, a re-encoded one and an over-long one are refused like a malformed one.
+"""
+
+import base64
+import json
 
 import pytest
 
-from api.pagination import encode_cursor
+from api.pagination import MAX_CURSOR_LENGTH, CursorCodec
 from tests.api.ptl_files import demo_csv
+from tests.conftest import TEST_SECRET
+
+SIGNED = CursorCodec(TEST_SECRET)
+OTHER_SECRET = CursorCodec("another-secret-" + "y" * 40)
+
+
+def _unsigned(key: object) -> str:
+    """A cursor as the service wrote them before they were signed: base64 JSON alone."""
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _resigned_payload(cursor: str, key: object) -> str:
+    """The payload swapped for another, keeping the original signature."""
+    signature = cursor.split(".")[1]
+    return f"{_unsigned(key)}.{signature}"
+
 
 TAMPERED = [
-    encode_cursor({"id": 1}),
-    encode_cursor("12"),
-    encode_cursor(12.5),
-    encode_cursor(True),
-    encode_cursor([1, 2, 3]),
-    encode_cursor(2**70),
+    SIGNED.encode({"id": 1}),
+    SIGNED.encode("12"),
+    SIGNED.encode(12.5),
+    SIGNED.encode(True),
+    SIGNED.encode([1, 2, 3]),
+    SIGNED.encode(2**70),
+    _unsigned(12),
+    _unsigned([[1], "110", "admitted", 3]),
+    OTHER_SECRET.encode(12),
+    _resigned_payload(SIGNED.encode(12), 13),
+    SIGNED.encode(12)[:-2] + "AA",
+    SIGNED.encode(12) + ".x",
+    "x" * (MAX_CURSOR_LENGTH + 1),
+    "١٢.٣",
     "%%%",
     "not-base64-json",
 ]
@@ -23,6 +54,7 @@ ROUTES = [
     ("/api/v1/rules/110/versions", {}),
     ("/api/v1/reports/equity/trend", {"provider": "RZZ"}),
     ("/api/v1/ptl/entries/RZZ000000001/overrides", {"provider": "RZZ"}),
+    ("/api/v1/ptl/ranked", {"provider": "RZZ"}),
 ]
 
 
@@ -45,6 +77,18 @@ def test_tampered_cursors_are_400_everywhere(uploaded, auth):
             response = uploaded.get(path, params={**params, "cursor": cursor}, headers=headers)
             assert response.status_code == 400, (path, cursor, response.text)
             assert response.json()["detail"] == "invalid cursor"
+            assert response.json()["type"] == "urn:equiwait:problem:invalid-cursor"
+
+
+def test_a_long_cursor_is_refused_before_it_is_decoded(monkeypatch):
+    from api import pagination
+
+    def fail(_text: str) -> bytes:
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(pagination, "_unb64", fail)
+    with pytest.raises(pagination.InvalidCursor):
+        SIGNED.decode("A" * (MAX_CURSOR_LENGTH + 1) + ".B", int)
 
 
 def test_a_served_cursor_still_pages(uploaded, auth):

@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 
 from tests.api.ptl_files import demo_csv
 
@@ -185,11 +186,11 @@ def test_request_level_problems_are_row_0(client, auth):
     assert {(e["row"], e["field"]) for e in upload.json()["errors"]} == {(0, "file"), (0, "mode")}
 
 
-def test_other_routes_keep_their_422_shape_with_nhs_numbers_masked():
+def test_other_routes_list_their_422_problems_with_nhs_numbers_masked():
     from fastapi.exceptions import RequestValidationError
     from starlette.requests import Request
 
-    from api.errors import request_validation_handler
+    from api.errors import handle_error
 
     error = RequestValidationError(
         [
@@ -208,11 +209,20 @@ def test_other_routes_keep_their_422_shape_with_nhs_numbers_masked():
             {"type": "int_parsing", "loc": ("query", "limit"), "msg": "bad", "input": "ten"},
         ]
     )
-    response = request_validation_handler(Request({"type": "http", "headers": []}), error)
+    scope = {"type": "http", "headers": [], "path": "/api/v1/x", "query_string": b""}
+    response = handle_error(Request(scope), error)
     assert response.status_code == 422
+    assert response.media_type == "application/problem+json"
     text = response.body.decode()
     assert FULL not in text
-    assert '"999*****18"' in text and '"ten"' in text
+    body = json.loads(text)
+    assert body["type"] == "urn:equiwait:problem:validation-failed"
+    assert body["instance"] == "/api/v1/x" and body["status"] == 422
+    assert [(e["path"], e["value"]) for e in body["errors"]] == [
+        ("body.nhs_number", "999*****18"),
+        ("body", None),
+        ("query.limit", "ten"),
+    ]
 
 
 def test_wlmds_file_with_both_lsoa_columns_reads_the_one_of_the_imd_edition(client, auth):

@@ -76,7 +76,9 @@ def test_draft_edit_with_if_match_and_the_stale_edit_loses(client, auth, engine)
     assert first.json()["document"]["deprivation"]["decile_uplift_days"]["1"] == 25.0
 
     stale = _put(client, auth, draft, _with_decile_1(document, 28.0), '"1"', subject="dr.b")
-    assert stale.status_code == 409
+    assert stale.status_code == 412
+    assert stale.headers["Content-Type"] == "application/problem+json"
+    assert stale.json()["type"] == "urn:equiwait:problem:precondition-failed"
     assert "changed since you read it" in stale.json()["detail"]
     missing = _put(client, auth, draft, _with_decile_1(document, 28.0), None)
     assert missing.status_code == 428
@@ -411,8 +413,9 @@ def test_if_match_must_name_one_etag_and_discard_honours_it(client, auth):
     assert _put(client, auth, draft, draft["document"], "*").status_code == 400
     assert _put(client, auth, draft, draft["document"], 'W/"1"').status_code == 200
     path = f"{RULES}/110/drafts/{draft['id']}"
+    assert _put(client, auth, draft, draft["document"], '"9' + "9" * 20 + '"').status_code == 400
     stale = client.delete(path, headers={**auth("clinician"), "If-Match": '"1"'})
-    assert stale.status_code == 409
+    assert stale.status_code == 412
     assert client.delete(path, headers={**auth("clinician"), "If-Match": '"2"'}).status_code == 204
     assert client.get(f"{RULES}/110/versions/1", headers=auth("admin")).json()["status"] == (
         "discarded"
@@ -422,9 +425,9 @@ def test_if_match_must_name_one_etag_and_discard_honours_it(client, auth):
 def test_openapi_describes_every_rules_route(client):
     paths = client.get("/openapi.json").json()["paths"]
     put = paths["/api/v1/rules/{specialty}/drafts/{draft_id}"]["put"]
-    assert {"409", "422", "428"} <= set(put["responses"])
-    rejected = put["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
-    assert rejected.endswith("/RuleDocumentRejected")
+    assert {"409", "412", "422", "428"} <= set(put["responses"])
+    rejected = put["responses"]["422"]["content"]["application/problem+json"]["schema"]["$ref"]
+    assert rejected.endswith("/ValidationProblem")
     rules_routes = {p.removeprefix(RULES) for p in paths if p.startswith(RULES)}
     assert rules_routes == {
         "",

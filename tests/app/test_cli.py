@@ -120,3 +120,26 @@ def test_migrate_loads_a_trusts_reference_lists_or_fails_clearly(env, monkeypatc
     refused = runner.invoke(cli, ["migrate", "--skip-imd"])
     assert refused.exit_code == 1
     assert "clinical_areas.extra.csv: missing column(s) population" in refused.stderr
+
+
+def test_audit_anchor_then_verify_finds_a_cut_off_tail(env, monkeypatch):
+    import sqlite3
+
+    anchors = Path(env) / "anchors.jsonl"
+    monkeypatch.setenv("EQUIWAIT_AUDIT_ANCHOR_FILE", str(anchors))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    anchored = runner.invoke(cli, ["audit-anchor"])
+    assert anchored.exit_code == 0, anchored.stderr
+    assert "anchored audit record 1" in anchored.stderr
+    assert len(anchors.read_text().splitlines()) == 1
+    sound = runner.invoke(cli, ["audit-verify"])
+    assert sound.exit_code == 0, sound.stderr
+    assert "audit chain sound: 1 records, anchored head 1" in sound.stderr
+    with sqlite3.connect(Path(env) / "cli.db") as connection:
+        connection.execute("DROP TRIGGER audit_events_no_delete")
+        connection.execute("DELETE FROM audit_events")
+    broken = runner.invoke(cli, ["audit-verify"])
+    assert broken.exit_code == 1
+    assert "the chain ends before its anchored head" in broken.stderr

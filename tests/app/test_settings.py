@@ -15,7 +15,8 @@ def test_production_refuses_a_short_secret():
         Settings(environment="production", secret_key="short", _env_file=None)
 
 
-def test_development_generates_and_keeps_a_local_secret(tmp_path):
+def test_development_generates_and_keeps_a_local_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("EQUIWAIT_SECRET_KEY", raising=False)
     path = tmp_path / "secret"
     first = Settings(environment="development", development_secret_file=path, _env_file=None)
     second = Settings(environment="development", development_secret_file=path, _env_file=None)
