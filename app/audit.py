@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from app.security import actor_name
 from models import AuditEvent
 from models.base import as_utc, utcnow
 
@@ -54,6 +55,9 @@ def _canonical(event: AuditEvent) -> bytes:
         "details": event.details,
         "prev_hash": event.prev_hash,
     }
+    if event.actor_name is not None:
+        # Only when set: records written before names were kept keep the hash they have.
+        payload["actor_name"] = event.actor_name
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
@@ -75,7 +79,11 @@ def record_event(
     subject_id: str | int | None = None,
     occurred_at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction (never commits)."""
+    """Append one event to the chain inside the caller's transaction (never commits).
+
+    ``actor`` is the identifier recorded as ``actor``; an :class:`app.security.Actor` also
+    carries the person's name, recorded as ``actor_name``.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     last = session.execute(
@@ -85,7 +93,8 @@ def record_event(
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         occurred_at=now,
-        actor=actor,
+        actor=str(actor),
+        actor_name=actor_name(actor),
         kind=kind.value,
         provider_code=provider_code,
         treatment_function_code=treatment_function_code,

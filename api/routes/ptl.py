@@ -138,7 +138,7 @@ def upload_csv(
     if file.size is not None and file.size > settings.max_upload_bytes:
         raise _too_large(settings.max_upload_bytes)
     request = IngestRequest(
-        actor=principal.subject,
+        actor=principal.actor,
         mode=mode,
         filename=file.filename,
         idempotency_key=idempotency_key,
@@ -175,7 +175,7 @@ def push_entries(
             detail=f"at most {settings.max_json_entries} entries per request; upload a CSV instead",
         )
     request = IngestRequest(
-        actor=principal.subject,
+        actor=principal.actor,
         mode=body.mode,
         idempotency_key=idempotency_key,
         imd_edition=settings.imd_edition,

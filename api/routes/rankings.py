@@ -92,7 +92,7 @@ def create_run(
         run = rankings.run_ranking(
             session,
             body.provider.upper(),
-            actor=principal.subject,
+            actor=principal.actor,
             trigger="manual",
             census_date=census,
             specialties=body.specialties,
@@ -281,14 +281,14 @@ def create_override(
             days=body.days,
             reason=body.reason,
             expires_at=body.expires_at,
-            actor=principal.subject,
+            actor=principal.actor,
         )
         run = None
         if rerank:
             run = rankings.run_ranking(
                 session,
                 override.provider_code,
-                actor=principal.subject,
+                actor=principal.actor,
                 trigger="manual",
                 census_date=date.today(),
                 imd_edition=settings.imd_edition,
@@ -339,7 +339,7 @@ def revoke_override(
 ) -> OverrideOut:
     try:
         override = rankings.revoke_override(
-            session, override_id, actor=principal.subject, reason=body.reason
+            session, override_id, actor=principal.actor, reason=body.reason
         )
     except rankings.RankingError as exc:
         raise _http(exc) from exc
@@ -367,7 +367,7 @@ def rationale(
     moment = None if at is None else as_utc(at)
     try:
         found = rankings.entry_rationale(
-            session, provider.upper(), pathway_id, actor=principal.subject, at=moment
+            session, provider.upper(), pathway_id, actor=principal.actor, at=moment
         )
     except rankings.RankingError as exc:
         raise _http(exc) from exc

@@ -87,7 +87,7 @@ def preview(
     record_impact_review(
         session,
         draft,
-        actor=principal.subject,
+        actor=principal.actor,
         provider_code=result.provider_code,
         census_date=result.census_date,
         weeks=weeks,

@@ -193,7 +193,7 @@ def create_draft(
         row = service.create_draft(
             session,
             specialty,
-            principal.subject,
+            principal.actor,
             from_version=body.from_version,
             document=body.document,
         )
@@ -229,7 +229,7 @@ def update_draft(
             draft_id,
             body.document,
             expected_lock=expected,
-            actor=principal.subject,
+            actor=principal.actor,
         )
     except RulesError as exc:
         return refused(session, exc)
@@ -259,7 +259,7 @@ def discard_draft(
             session,
             specialty,
             draft_id,
-            actor=principal.subject,
+            actor=principal.actor,
             expected_lock=_lock(if_match, required=False),
         )
     except RulesError as exc:
@@ -288,7 +288,7 @@ def publish(
             session,
             specialty,
             draft_id,
-            actor=principal.subject,
+            actor=principal.actor,
             reason=body.reason,
             effective_from=body.effective_from,
             expected_lock=_lock(if_match, required=False),
@@ -318,7 +318,7 @@ def republish(
             session,
             specialty,
             version,
-            actor=principal.subject,
+            actor=principal.actor,
             reason=body.reason,
             effective_from=body.effective_from,
         )

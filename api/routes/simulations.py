@@ -1,7 +1,7 @@
 """Simulations resource: the equity impact of rule sets on a provider's list, as JSON or as a
 downloadable equity impact assessment. Computed on request; nothing is stored.
 
-Clinicians, auditors (equity leads read with this role) and admins may simulate.
+Clinicians, auditors, equity leads and admins may simulate.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from app.simulations.report import render_assessment
 
 router = APIRouter(prefix="/simulations", tags=["simulations"])
 
-Simulator = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.AUDITOR, Role.ADMIN))]
+Simulator = Annotated[
+    Principal, Depends(require_roles(Role.CLINICIAN, Role.AUDITOR, Role.EQUITY_LEAD, Role.ADMIN))
+]
 _ERRORS = responses(401, 403, 404, 422)
 _HTML: dict[int | str, dict[str, Any]] = {
     200: {
