@@ -39,6 +39,8 @@ class AuditKind(StrEnum):
     OVERRIDE_CREATED = "override.created"
     OVERRIDE_REVOKED = "override.revoked"
     RATIONALE_ACCESSED = "rationale.accessed"
+    SIGNED_IN = "session.signed_in"
+    SIGNED_OUT = "session.signed_out"
 
 
 def _canonical(event: AuditEvent) -> bytes:

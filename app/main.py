@@ -16,13 +16,16 @@ from api.routes import health
 from api.routes.ptl import Rejected, rejected_handler
 from app.database import build_engine
 from app.settings import Settings, get_settings
+from web import install_web
 
 DESCRIPTION = """
 Equiwait scores and orders NHS elective waiting lists (PTLs) by clinical priority and wait,
 with specialty-specific equity weightings for deprivation, Core20PLUS5 membership and (where
 approved) ethnicity, while every patient keeps the constitutional standards.
 
-Every route under `/api/v1` needs a bearer token (`equiwait token --role ROLE --subject NAME`).
+Every route under `/api/v1` needs a bearer token: `equiwait token --role ROLE --subject NAME`
+for machine clients, or an access token of the trust's identity provider. People use the
+pages at `/`, signing in through the identity provider.
 Lists answer `{"items": [...], "next_cursor": ...}`: pass `next_cursor` back as `cursor`.
 """
 
@@ -43,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by web/ from the service's own assets (no CDN): /docs and /redoc.
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "ptl", "description": "Push and read patient tracking list entries."},
@@ -72,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Rejected, rejected_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    install_web(app, settings)
     return app
 
 
