@@ -71,6 +71,11 @@ def signed(value: float | int | None, places: int = 1) -> str:
     return f"{value:+,.{places}f}" if places else f"{round(value):+,}"
 
 
+def sentence(value: str) -> str:
+    """First letter in capitals, the rest as written (``capitalize`` would lower it)."""
+    return value[:1].upper() + value[1:] if value else value
+
+
 def role_name(value: str) -> str:
     try:
         return ROLE_NAMES[Role(value)]
@@ -97,6 +102,7 @@ def environment() -> Environment:
         days=days,
         signed=signed,
         role_name=role_name,
+        sentence=sentence,
     )
     return env
 

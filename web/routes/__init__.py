@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from web.routes import api_docs, home, sign_in
+from web.routes import api_docs, entry, home, ranked, sign_in
 
 router = APIRouter(include_in_schema=False)
-for module in (sign_in, home, api_docs):
+for module in (sign_in, home, ranked, entry, api_docs):
     router.include_router(module.router)
