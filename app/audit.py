@@ -112,6 +112,43 @@ def record_event(
     return event
 
 
+@dataclass(frozen=True, slots=True)
+class EventFilters:
+    """What the audit listing narrows to (every filter combines with AND)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    kind: str | None = None
+    actor: str | None = None
+    provider_code: str | None = None
+    specialty: str | None = None
+    pathway_id: str | None = None
+
+
+def list_events(
+    session: Session, filters: EventFilters, *, limit: int, before_id: int | None = None
+) -> list[AuditEvent]:
+    """Up to ``limit`` events, newest first, older than ``before_id`` when given."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    if filters.since is not None:
+        query = query.where(AuditEvent.occurred_at >= as_utc(filters.since))
+    if filters.until is not None:
+        query = query.where(AuditEvent.occurred_at < as_utc(filters.until))
+    if filters.kind:
+        query = query.where(AuditEvent.kind == filters.kind)
+    if filters.actor:
+        query = query.where(AuditEvent.actor == filters.actor)
+    if filters.provider_code:
+        query = query.where(AuditEvent.provider_code == filters.provider_code.upper())
+    if filters.specialty:
+        query = query.where(AuditEvent.treatment_function_code == filters.specialty)
+    if filters.pathway_id:
+        query = query.where(AuditEvent.pathway_id == filters.pathway_id)
+    return list(session.scalars(query))
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """Outcome of re-walking the chain."""

@@ -36,6 +36,8 @@ cp "$MODULES/redoc/bundles/redoc.standalone.js.LICENSE.txt" "$OUT/static/vendor/
 sed -i '/^\/\/# sourceMappingURL=/d; s|//# sourceMappingURL=[^ ]*$||' \
     "$OUT/static/vendor/nhsuk/nhsuk-frontend.min.js" "$OUT/static/vendor/swagger-ui/swagger-ui-bundle.js" \
     "$OUT/static/vendor/swagger-ui/swagger-ui.css"
+# ReDoc's sidebar badge loads its logo from the vendor's CDN: nothing may be fetched from outside.
+sed -i 's|https://cdn.redoc.ly/redoc/logo-mini.svg||g' "$OUT/static/vendor/redoc/redoc.standalone.js"
 cp "$MODULES/axe-core/axe.min.js" "$MODULES/axe-core/LICENSE" "$OUT/axe/"
 
 if $CHECK; then

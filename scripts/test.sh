@@ -20,6 +20,6 @@ fi
 echo "== ruff" >&2
 $BIN/ruff check .
 echo "== mypy" >&2
-$BIN/mypy app api models prioritisation
+$BIN/mypy app api models prioritisation web
 echo "== pytest (SQLite and PostgreSQL)" >&2
 $BIN/python -m pytest -n "${EQUIWAIT_TEST_WORKERS:-2}" -p no:cacheprovider "$@"

@@ -128,3 +128,12 @@ def form_user_with(*roles: Role) -> Callable[..., Awaitable[SignedIn]]:
         return check(user)
 
     return dependency
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """Every text field of the posted form (the parsed form is cached on the request)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+PostedForm = Annotated[dict[str, str], Depends(posted_form)]

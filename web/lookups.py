@@ -87,7 +87,9 @@ def freshness(session: Session, served: ServedRuns) -> list[RunFreshness]:
     for run in runs:
         rules = [
             f"{key}: {labels[vid]}" if vid is not None and vid in labels else f"{key}: shipped"
-            for key, vid in sorted(run.rule_versions.items(), key=lambda kv: (kv[0] != "default", kv[0]))
+            for key, vid in sorted(
+                run.rule_versions.items(), key=lambda kv: (kv[0] != "default", kv[0])
+            )
         ]
         found.append(
             RunFreshness(

@@ -56,7 +56,11 @@ def page_context(request: Request) -> dict[str, Any]:
     path = request.url.path
     roles = user.principal.roles
     navigation = [
-        {"text": s.title, "href": s.href, "current": path == s.href or path.startswith(s.href + "/")}
+        {
+            "text": s.title,
+            "href": s.href,
+            "current": path == s.href or path.startswith(s.href + "/"),
+        }
         for s in SECTIONS
         if roles.intersection(s.roles)
     ]

@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlalchemy import select
 
 from api.deps import SessionDep, require_roles
 from api.errors import responses
 from api.pagination import CursorQuery, LimitQuery, Page, decode_cursor_as, page_of
 from api.schemas.audit import AuditEventOut, ChainVerification
-from app.audit import AuditKind, verify_chain
+from app import audit as audit_log
+from app.audit import AuditKind, EventFilters, verify_chain
 from app.security import Principal, Role
-from models import AuditEvent
-from models.base import as_utc
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=responses(400, 401, 403))
 
@@ -47,30 +45,14 @@ def list_events(
     pathway: Annotated[str | None, Query(description="Pathway id.")] = None,
 ) -> Page[AuditEventOut]:
     """Every filter narrows (AND); `next_cursor` pages on to older events (docs/audit.md)."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
     after = decode_cursor_as(cursor, int)
     if kind and kind not in _KINDS:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"unknown event kind {kind!r}; expected one of {', '.join(sorted(_KINDS))}",
         )
-    if after is not None:
-        query = query.where(AuditEvent.id < after)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= as_utc(since))
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at < as_utc(until))
-    if kind:
-        query = query.where(AuditEvent.kind == kind)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if provider:
-        query = query.where(AuditEvent.provider_code == provider.upper())
-    if specialty:
-        query = query.where(AuditEvent.treatment_function_code == specialty)
-    if pathway:
-        query = query.where(AuditEvent.pathway_id == pathway)
-    events = list(session.scalars(query))
+    filters = EventFilters(since, until, kind, actor, provider, specialty, pathway)
+    events = audit_log.list_events(session, filters, limit=limit + 1, before_id=after)
     return page_of(events, limit, lambda event: event.id, AuditEventOut.model_validate)
 
 

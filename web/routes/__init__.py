@@ -2,8 +2,18 @@
 
 from fastapi import APIRouter
 
-from web.routes import api_docs, entry, home, ranked, sign_in
+from web.routes import (
+    api_docs,
+    audit,
+    entry,
+    equity,
+    home,
+    ranked,
+    rule_drafts,
+    rules,
+    sign_in,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (sign_in, home, ranked, entry, api_docs):
+for module in (sign_in, home, ranked, entry, rules, rule_drafts, equity, audit, api_docs):
     router.include_router(module.router)

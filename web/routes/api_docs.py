@@ -12,8 +12,10 @@ router = APIRouter()
 
 
 def _page(request: Request, template: str) -> HTMLResponse:
-    html = environment().get_template(template).render(
-        {"openapi_url": request.app.openapi_url, "title": request.app.title}
+    html = (
+        environment()
+        .get_template(template)
+        .render({"openapi_url": request.app.openapi_url, "title": request.app.title})
     )
     return HTMLResponse(html)
 

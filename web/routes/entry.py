@@ -17,12 +17,13 @@ from api.deps import SessionDep, SettingsDep
 from app import rankings
 from app.rankings.history import entry_runs
 from app.rankings.views import rationale_record
-from prioritisation import COMPONENTS
 from models import RankingOverride
-from web.auth import PageError, SignedIn, form_user_with, require
+from prioritisation import COMPONENTS
+from web.auth import PageError, form_user_with, require
 from web.lookups import version_labels
 from web.navigation import OVERRIDE_EDITORS, RATIONALE_READERS
 from web.routes.ranked import COMPONENT_NAMES
+from web.sessions import SignedIn
 from web.templating import LOCAL_TIME, render
 
 router = APIRouter()
@@ -122,7 +123,12 @@ def _expiry(day: str, month: str, year: str) -> datetime:
 
 
 def _field_for(message: str) -> str:
-    for word, anchor in (("days", "#days"), ("reason", "#reason"), ("expires", "#expires-day"), ("kind", "#kind")):
+    for word, anchor in (
+        ("days", "#days"),
+        ("reason", "#reason"),
+        ("expires", "#expires-day"),
+        ("kind", "#kind"),
+    ):
         if word in message:
             return anchor
     return "#kind"
@@ -152,7 +158,9 @@ def create_override(
         try:
             amount = float(days)
         except ValueError:
-            errors.append({"text": "Enter the days to add (a negative number removes days)", "href": "#days"})
+            errors.append(
+                {"text": "Enter the days to add (a negative number removes days)", "href": "#days"}
+            )
     try:
         expires = _expiry(expires_day, expires_month, expires_year)
     except ValueError:
@@ -165,13 +173,23 @@ def create_override(
     if not errors and expires is not None:
         try:
             rankings.create_override(
-                session, code, pathway_id, kind=kind, days=amount, reason=reason,
-                expires_at=expires, actor=user.actor,
+                session,
+                code,
+                pathway_id,
+                kind=kind,
+                days=amount,
+                reason=reason,
+                expires_at=expires,
+                actor=user.actor,
             )
             if rerank:
                 rankings.run_ranking(
-                    session, code, actor=user.actor, trigger="manual",
-                    census_date=date.today(), imd_edition=settings.imd_edition,
+                    session,
+                    code,
+                    actor=user.actor,
+                    trigger="manual",
+                    census_date=date.today(),
+                    imd_edition=settings.imd_edition,
                 )
             return RedirectResponse(f"/entries/{code}/{pathway_id}?created=1", 303)
         except rankings.RankingError as exc:
@@ -179,14 +197,21 @@ def create_override(
             errors.append({"text": str(exc).capitalize(), "href": _field_for(str(exc))})
     context = _entry_context(session, user, code, pathway_id, "")
     context["form"] = {
-        "kind": kind, "days": days, "reason": reason, "expires-day": expires_day,
-        "expires-month": expires_month, "expires-year": expires_year, "rerank": bool(rerank),
+        "kind": kind,
+        "days": days,
+        "reason": reason,
+        "expires-day": expires_day,
+        "expires-month": expires_month,
+        "expires-year": expires_year,
+        "rerank": bool(rerank),
     }
     context["form_errors"] = errors
     return render(request, "entry.html", context, status_code=422)
 
 
-@router.post("/entries/{provider}/{pathway_id}/overrides/{override_id}/revoke", name="revoke_override")
+@router.post(
+    "/entries/{provider}/{pathway_id}/overrides/{override_id}/revoke", name="revoke_override"
+)
 def revoke_override(
     request: Request,
     provider: str,
@@ -199,10 +224,16 @@ def revoke_override(
     code = provider.upper()
     found = session.get(RankingOverride, override_id)
     if found is None or (found.provider_code, found.pathway_id) != (code, pathway_id):
-        raise PageError(404, "Override not found", f"Pathway {pathway_id} has no override {override_id}.")
+        raise PageError(
+            404, "Override not found", f"Pathway {pathway_id} has no override {override_id}."
+        )
     try:
         rankings.revoke_override(session, override_id, actor=user.actor, reason=reason)
     except rankings.RankingError as exc:
         session.rollback()
-        raise PageError(422 if isinstance(exc, rankings.Invalid) else 409, "The override was not revoked", str(exc).capitalize()) from exc
+        raise PageError(
+            422 if isinstance(exc, rankings.Invalid) else 409,
+            "The override was not revoked",
+            str(exc).capitalize(),
+        ) from exc
     return RedirectResponse(f"/entries/{code}/{pathway_id}?revoked={override_id}", 303)

@@ -84,11 +84,15 @@ def _query(
         pathway.strip(),
     )
     if found.specialty and not re.fullmatch(r"\d{3}", found.specialty):
-        found.errors.append({"text": "Specialty must be a 3-digit treatment function code", "href": "#specialty"})
+        found.errors.append(
+            {"text": "Specialty must be a 3-digit treatment function code", "href": "#specialty"}
+        )
     if found.stage and found.stage not in STAGES:
         found.errors.append({"text": "Choose admitted or non-admitted", "href": "#stage"})
     if found.pathway and not re.fullmatch(r"[A-Za-z0-9\-_/]{1,20}", found.pathway):
-        found.errors.append({"text": "A pathway id is up to 20 letters and digits", "href": "#pathway"})
+        found.errors.append(
+            {"text": "A pathway id is up to 20 letters and digits", "href": "#pathway"}
+        )
     return found
 
 
@@ -110,7 +114,9 @@ def tags(record: dict[str, Any]) -> list[dict[str, str]]:
             }
         )
     if record["protected"]:
-        shown.append({"text": f"Protected: {record['protection_reason']}", "classes": "nhsuk-tag--orange"})
+        shown.append(
+            {"text": f"Protected: {record['protection_reason']}", "classes": "nhsuk-tag--orange"}
+        )
     if record["override"]:
         kind = record["override"]["kind"].replace("_", " ")
         shown.append({"text": f"Override: {kind}", "classes": "nhsuk-tag--purple"})
@@ -206,7 +212,9 @@ def ranked_page(
     )
 
 
-def _csv(engine: Engine, served: rankings.ServedRuns, filters: rankings.RankedFilters, who: Principal) -> Iterator[str]:
+def _csv(
+    engine: Engine, served: rankings.ServedRuns, filters: rankings.RankedFilters, who: Principal
+) -> Iterator[str]:
     with session_factory(engine)() as session:
         yield from csv_chunks(session, served, filters, who)
 

@@ -160,7 +160,10 @@ def oidc_start(request: Request, settings: SettingsDep, next: str | None = None)
 
 def _refused(request: Request, title: str, message: str, status_code: int = 403) -> Response:
     response = render(
-        request, "sign_in_refused.html", {"title": title, "message": message}, status_code=status_code
+        request,
+        "sign_in_refused.html",
+        {"title": title, "message": message},
+        status_code=status_code,
     )
     response.delete_cookie(OIDC_COOKIE)
     return response
@@ -179,7 +182,9 @@ def _pending(request: Request, settings: Settings, state: str | None) -> dict[st
             "The sign-in took too long or was started in another browser. Sign in again.",
         ) from exc
     if not state or not hmac.compare_digest(str(pending.get("state")), state):
-        raise PageError(400, "Sign-in did not finish", "The sign-in answer did not match. Sign in again.")
+        raise PageError(
+            400, "Sign-in did not finish", "The sign-in answer did not match. Sign in again."
+        )
     return pending
 
 
@@ -269,7 +274,9 @@ def development_sign_in(
 
 
 @router.post("/sign-out", name="sign_out")
-def sign_out(request: Request, user: FormUser, settings: SettingsDep, session: SessionDep) -> Response:
+def sign_out(
+    request: Request, user: FormUser, settings: SettingsDep, session: SessionDep
+) -> Response:
     """End the session here, then at the identity provider when it offers that."""
     end_session(session, user)
     target = "/signed-out"
