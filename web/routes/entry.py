@@ -24,7 +24,7 @@ from web.lookups import version_labels
 from web.navigation import OVERRIDE_EDITORS, RATIONALE_READERS
 from web.routes.ranked import COMPONENT_NAMES
 from web.sessions import SignedIn
-from web.templating import LOCAL_TIME, render
+from web.templating import LOCAL_TIME, render, sentence
 
 router = APIRouter()
 Reader = Annotated[SignedIn, Depends(require(*RATIONALE_READERS))]
@@ -82,7 +82,7 @@ def _entry_context(
             )
             record = rationale_record(found)
         except rankings.NotFound as exc:
-            errors.append({"text": str(exc).capitalize(), "href": "#at"})
+            errors.append({"text": sentence(str(exc)), "href": "#at"})
     components = record["components"] if record else {}
     labels = version_labels(session, [r["version_id"] for r in record["rules"]]) if record else {}
     overrides = rankings.list_overrides(session, provider, pathway_id, limit=50, after_id=None)
@@ -194,7 +194,7 @@ def create_override(
             return RedirectResponse(f"/entries/{code}/{pathway_id}?created=1", 303)
         except rankings.RankingError as exc:
             session.rollback()
-            errors.append({"text": str(exc).capitalize(), "href": _field_for(str(exc))})
+            errors.append({"text": sentence(str(exc)), "href": _field_for(str(exc))})
     context = _entry_context(session, user, code, pathway_id, "")
     context["form"] = {
         "kind": kind,
@@ -234,6 +234,6 @@ def revoke_override(
         raise PageError(
             422 if isinstance(exc, rankings.Invalid) else 409,
             "The override was not revoked",
-            str(exc).capitalize(),
+            sentence(str(exc)),
         ) from exc
     return RedirectResponse(f"/entries/{code}/{pathway_id}?revoked={override_id}", 303)

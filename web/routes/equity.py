@@ -31,7 +31,7 @@ from web.charts import simulation_view
 from web.lookups import providers, specialties
 from web.navigation import EQUITY_READERS, SIMULATORS
 from web.sessions import SignedIn
-from web.templating import render
+from web.templating import render, sentence
 
 router = APIRouter()
 Reader = Annotated[SignedIn, Depends(require(*EQUITY_READERS))]
@@ -72,7 +72,7 @@ def dashboard(
         report = build_equity_report(session, code, census, PtlFilters(specialty=chosen))
         quality = build_quality_report(session, code, census)
     except ProviderNotFound as exc:
-        raise PageError(404, "No open entries", str(exc).capitalize()) from exc
+        raise PageError(404, "No open entries", sentence(str(exc))) from exc
     snapshots = list_snapshots(session, code)
     fixes = {
         problem: _masked(
@@ -181,7 +181,7 @@ def _simulate(session: Session, provider: str, specialty: str, weeks: str, imd_e
     try:
         return run_simulation(session, request, imd_edition=imd_edition)
     except SimulationError as exc:
-        raise PageError(422, "The simulation could not run", str(exc).capitalize()) from exc
+        raise PageError(422, "The simulation could not run", sentence(str(exc))) from exc
 
 
 @router.post("/equity/simulation", name="equity_simulation")

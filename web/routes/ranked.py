@@ -27,7 +27,7 @@ from app.security import Principal
 from prioritisation import COMPONENTS
 from web.auth import CurrentUser, PageError
 from web.lookups import STAGES, freshness, priorities, providers, specialties
-from web.templating import render
+from web.templating import render, sentence
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -148,7 +148,7 @@ def _served(
             pinned=pinned,
         )
     except rankings.RankingError as exc:
-        query.errors.append({"text": str(exc).capitalize(), "href": "#provider"})
+        query.errors.append({"text": sentence(str(exc)), "href": "#provider"})
         return None
 
 
@@ -158,7 +158,7 @@ def _filters(session: Session, query: RankedQuery) -> rankings.RankedFilters | N
         try:
             code = rankings.priority_code(session, query.priority)
         except rankings.RankingError as exc:
-            query.errors.append({"text": str(exc).capitalize(), "href": "#priority"})
+            query.errors.append({"text": sentence(str(exc)), "href": "#priority"})
             return None
     return rankings.RankedFilters(
         specialty=query.specialty or None,

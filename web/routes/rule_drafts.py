@@ -33,7 +33,7 @@ from web.navigation import RULE_EDITORS
 from web.routes.entry import parse_moment
 from web.routes.rules import checked_specialty, flag_names, specialty_name
 from web.sessions import SignedIn
-from web.templating import render
+from web.templating import render, sentence
 
 router = APIRouter()
 Editor = Annotated[SignedIn, Depends(require(*RULE_EDITORS))]
@@ -65,7 +65,7 @@ def _draft(session: Session, specialty: str, draft_id: int) -> RuleSetVersion:
         raise PageError(
             404 if "not found" in str(exc) else 409,
             "This draft cannot be edited",
-            str(exc).capitalize(),
+            sentence(str(exc)),
         ) from exc
 
 
@@ -132,7 +132,7 @@ def create_draft(specialty: str, user: Poster, session: SessionDep) -> Response:
         row = service.create_draft(session, specialty, user.actor)
     except RulesError as exc:
         session.rollback()
-        raise PageError(409, "The draft was not created", str(exc).capitalize()) from exc
+        raise PageError(409, "The draft was not created", sentence(str(exc))) from exc
     return RedirectResponse(f"/rules/{specialty}/drafts/{row.id}", 303)
 
 
@@ -235,7 +235,7 @@ def preview(
     except (RulesError, SimulationError) as exc:
         session.rollback()
         status = 404 if isinstance(exc, NoOpenList) else 422
-        raise PageError(status, "The draft could not be previewed", str(exc).capitalize()) from exc
+        raise PageError(status, "The draft could not be previewed", sentence(str(exc))) from exc
     record_impact_review(
         session,
         row,
@@ -301,7 +301,7 @@ def publish(
         raise PageError(
             409 if not isinstance(exc, RuleDocumentInvalid) else 422,
             "The draft was not published",
-            str(exc).capitalize(),
+            sentence(str(exc)),
         ) from exc
     return RedirectResponse(f"/rules/{specialty}/versions/{row.version}?published=1", 303)
 
@@ -313,7 +313,7 @@ def discard(specialty: str, draft_id: int, user: Poster, session: SessionDep) ->
         service.discard_draft(session, specialty, draft_id, actor=user.actor, expected_lock=None)
     except RulesError as exc:
         session.rollback()
-        raise PageError(409, "The draft was not discarded", str(exc).capitalize()) from exc
+        raise PageError(409, "The draft was not discarded", sentence(str(exc))) from exc
     return RedirectResponse(f"/rules/{specialty}", 303)
 
 
@@ -334,6 +334,6 @@ def rollback(
         raise PageError(
             409 if not isinstance(exc, RuleDocumentInvalid) else 422,
             "The version was not published again",
-            str(exc).capitalize(),
+            sentence(str(exc)),
         ) from exc
     return RedirectResponse(f"/rules/{specialty}/versions/{row.version}?published=1", 303)

@@ -21,7 +21,7 @@ from models.rules import DEFAULT_SPECIALTY, DRAFT, RuleSetVersion
 from prioritisation import RuleSet
 from web.auth import CurrentUser, PageError
 from web.plain import describe
-from web.templating import render
+from web.templating import render, sentence
 
 router = APIRouter()
 
@@ -50,7 +50,7 @@ def checked_specialty(session: Session, specialty: str) -> str:
     try:
         service.ensure_specialty(session, specialty)
     except RulesError as exc:
-        raise PageError(404, "No such specialty", str(exc).capitalize()) from exc
+        raise PageError(404, "No such specialty", sentence(str(exc))) from exc
     return specialty
 
 
@@ -120,7 +120,7 @@ def _version(session: Session, specialty: str, version: int) -> RuleSetVersion:
     try:
         return service.get_version(session, specialty, version)
     except RulesError as exc:
-        raise PageError(404, "No such version", str(exc).capitalize()) from exc
+        raise PageError(404, "No such version", sentence(str(exc))) from exc
 
 
 @router.get("/rules/{specialty}/versions/{version}", name="rules_version")
@@ -160,7 +160,7 @@ def rules_diff(
         try:
             changes = service.diff_versions(session, specialty, from_version, to_version)
         except RulesError as exc:
-            errors.append({"text": str(exc).capitalize(), "href": "#from_version"})
+            errors.append({"text": sentence(str(exc)), "href": "#from_version"})
     return render(
         request,
         "rules/diff.html",

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import jwt
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Form, Request
@@ -36,7 +37,7 @@ from web.sessions import (
     set_cookie,
     start_session,
 )
-from web.templating import render
+from web.templating import render, sentence
 
 router = APIRouter()
 OIDC_COOKIE = "equiwait_oidc"
@@ -221,8 +222,8 @@ def oidc_callback(
         identity = provider.identity(claims)
     except NoKnownRole as exc:
         _log.info("sign-in refused: no Equiwait role for subject")
-        return _refused(request, "You cannot use Equiwait yet", str(exc).capitalize() + ".")
-    except (IdentityError, InvalidTokenError, OAuth2Error, HTTPError) as exc:
+        return _refused(request, "You cannot use Equiwait yet", sentence(str(exc)) + ".")
+    except (IdentityError, InvalidTokenError, OAuth2Error, OAuthError, HTTPError) as exc:
         _log.warning("sign-in failed: %s", exc)
         return _refused(
             request,
