@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -61,7 +62,9 @@ def sign_in(web_client: TestClient, oidc_server: str) -> SignIn:
     """``sign_in(sub, roles=[...], name=...)``: the whole authorization code flow, the person
     typing ``sub`` at the provider; returns the app's answer to the callback."""
 
-    def run(sub: str, *, roles: list[str] | None = None, name: str | None = None, **claims: Any) -> httpx.Response:
+    def run(
+        sub: str, *, roles: list[str] | None = None, name: str | None = None, **claims: Any
+    ) -> httpx.Response:
         body: dict[str, Any] = {"name": name or sub, **claims}
         if roles is not None:
             body["roles"] = roles
@@ -78,3 +81,53 @@ def sign_in(web_client: TestClient, oidc_server: str) -> SignIn:
 def demo_data(engine: Engine, tmp_path: Path, rows: int = 400) -> None:
     """A small synthetic PTL, ingested and ranked."""
     load_demo(engine, tmp_path / "demo.csv", rows=rows, census=date.today(), imd_edition="iod2019")
+
+
+class _Form(HTMLParser):
+    """The values a browser would post for one form (text, hidden, checked, selected)."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.values = form_id, False, {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        if not self.inside:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.values[name] = a.get("value", "on")
+            else:
+                self.values[name] = a.get("value", "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            if "selected" in a or self._select not in self.values:
+                self.values[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_values(html: str, form_id: str) -> dict[str, str]:
+    parser = _Form(form_id)
+    parser.feed(html)
+    return dict(parser.values)

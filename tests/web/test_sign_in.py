@@ -32,7 +32,9 @@ def test_the_start_page_asks_to_sign_in(web_client):
 
 
 def test_sign_in_maps_roles_and_audits_the_person(web_client, sign_in, engine):
-    answer = sign_in("7f3a-okafor", roles=["Equiwait.Clinician", "Unrelated.Role"], name="Dr Amara Okafor")
+    answer = sign_in(
+        "7f3a-okafor", roles=["Equiwait.Clinician", "Unrelated.Role"], name="Dr Amara Okafor"
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/rules"
     cookie = answer.headers["set-cookie"]
     assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "Secure" in cookie
@@ -41,7 +43,9 @@ def test_sign_in_maps_roles_and_audits_the_person(web_client, sign_in, engine):
     assert page.status_code == 200
     assert "Dr Amara Okafor" in page.text and "(Clinician)" in page.text
     with session_scope(engine) as session:
-        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == AuditKind.SIGNED_IN)).one()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == AuditKind.SIGNED_IN)
+        ).one()
         assert (event.actor, event.actor_name) == ("7f3a-okafor", "Dr Amara Okafor")
         assert event.details == {"method": "oidc", "roles": ["clinician"]}
         row = session.scalars(select(WebSession)).one()
@@ -54,8 +58,12 @@ def test_a_role_name_in_the_claim_maps_to_itself(web_client, sign_in):
 
 def test_nested_role_claims_map_through_the_role_map(oidc_server, database_url):
     settings = Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET,
-        oidc_issuer=oidc_server, oidc_client_id="cis2", oidc_client_secret="cis2-secret",
+        environment="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        oidc_issuer=oidc_server,
+        oidc_client_id="cis2",
+        oidc_client_secret="cis2-secret",
         oidc_role_claim="nhsid_nrbac_roles.role_code",
         oidc_role_map={"S8000:G8000:R8000": "auditor"},
     )
@@ -64,7 +72,10 @@ def test_nested_role_claims_map_through_the_role_map(oidc_server, database_url):
         assert httpx.put(f"{oidc_server}/users/cis2-person", json=claims).status_code == 204
         start = client.get("/sign-in/start", follow_redirects=False)
         code = httpx.post(start.headers["location"], data={"sub": "cis2-person"})
-        assert client.get(code.headers["location"], follow_redirects=False).headers["location"] == "/audit"
+        assert (
+            client.get(code.headers["location"], follow_redirects=False).headers["location"]
+            == "/audit"
+        )
 
 
 def test_an_unknown_role_is_refused_and_says_why(web_client, sign_in, engine):
@@ -165,7 +176,9 @@ def test_production_without_a_provider_says_sign_in_is_not_set_up(database_url):
 
 def test_development_offers_a_role_sign_in_on_loopback_without_secure(database_url, tmp_path):
     settings = Settings(
-        environment="development", database_url=database_url, secret_key=TEST_SECRET,
+        environment="development",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
         development_secret_file=tmp_path / "secret",
     )
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
@@ -201,8 +214,11 @@ def test_pages_carry_a_strict_content_security_policy(web_client):
 
 def test_a_token_exchange_the_provider_refuses_is_a_clear_page(oidc_server, database_url):
     settings = Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET,
-        oidc_issuer=oidc_server, oidc_client_id="public-client",
+        environment="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        oidc_issuer=oidc_server,
+        oidc_client_id="public-client",
     )
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         httpx.put(f"{oidc_server}/users/p", json={"roles": ["clinician"]})

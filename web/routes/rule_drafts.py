@@ -124,6 +124,31 @@ def _editor(
     )
 
 
+def every_problem(
+    session: Session,
+    specialty: str,
+    document: dict[str, Any],
+    saved: dict[str, Any],
+    problems: list[RuleProblem],
+) -> list[RuleProblem]:
+    """Every problem of the posted document at once: validation stops at the first layer that
+    fails (schema, then bounds, then fit), so values found wrong stand in with the saved ones
+    and the rest is checked again, until nothing new turns up."""
+    found = list(problems)
+    for _ in range(4):
+        candidate = with_saved_values(document, saved, found)
+        try:
+            validate_document(session, specialty, candidate, utcnow())
+            return found
+        except RuleDocumentInvalid as exc:
+            seen = {p.path for p in found}
+            new = [p for p in exc.problems if p.path not in seen]
+            if not new:
+                return found
+            found += new
+    return found
+
+
 @router.post("/rules/{specialty}/drafts", name="create_draft")
 def create_draft(specialty: str, user: Poster, session: SessionDep) -> Response:
     """A new draft from the version in force (or, for a specialty without one, the default)."""
@@ -170,23 +195,18 @@ def save_draft(
         expected = int(form.get("lock_version", ""))
     except ValueError:
         expected = 0
-    try:
-        if problems:
-            # Check everything else too: unreadable values stand in with the saved ones.
-            validate_document(
-                session, specialty, with_saved_values(document, row.document, problems), utcnow()
-            )
-        else:
+    problems = every_problem(session, specialty, document, row.document, problems)
+    if not problems:
+        try:
             service.update_draft(
                 session, specialty, draft_id, document, expected_lock=expected, actor=user.actor
             )
-    except RuleDocumentInvalid as exc:
-        session.rollback()
-        seen = {p.path for p in problems}
-        problems += [p for p in exc.problems if p.path not in seen]
-    except RulesError as exc:
-        session.rollback()
-        problems.append(RuleProblem("editor", str(exc)))
+        except RuleDocumentInvalid as exc:
+            session.rollback()
+            problems = list(exc.problems)
+        except RulesError as exc:
+            session.rollback()
+            problems = [RuleProblem("editor", str(exc))]
     if problems:
         return _editor(
             request, session, specialty, row, document, problems=problems, status_code=422
