@@ -145,9 +145,9 @@ def create_override(
     kind: Annotated[str, Form()] = "",
     days: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
-    expires_day: Annotated[str, Form(alias="expires-day")] = "",
-    expires_month: Annotated[str, Form(alias="expires-month")] = "",
-    expires_year: Annotated[str, Form(alias="expires-year")] = "",
+    expires_day: Annotated[str, Form(alias="expires[day]")] = "",
+    expires_month: Annotated[str, Form(alias="expires[month]")] = "",
+    expires_year: Annotated[str, Form(alias="expires[year]")] = "",
     rerank: Annotated[str, Form()] = "",
 ) -> Response:
     """Create an override (audited); with "rank again now", the provider is re-ranked."""
