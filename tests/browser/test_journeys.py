@@ -204,7 +204,7 @@ def test_the_api_documentation_works_offline(page: Page, live_app: LiveApp):
     local = (live_app.url, f"blob:{live_app.url}", "data:")
     page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
     page.goto(f"{live_app.url}/docs")
-    expect(page.locator(".swagger-ui .title")).to_contain_text("Equiwait")
+    expect(page.locator("#swagger-ui h1").first).to_contain_text("Equiwait", timeout=30_000)
     page.goto(f"{live_app.url}/redoc")
     expect(page.locator("h1").first).to_contain_text("Equiwait", timeout=30_000)
     assert outside == []
