@@ -50,7 +50,7 @@ def main() -> None:
     print("\nTokens for trying the API (valid 12 hours):", file=sys.stderr)
     for role in Role:
         token = create_token(f"demo.{role.value}", [role], settings.secret, ttl)
-        print(f"  {role.value:<9} {token}", file=sys.stderr)
+        print(f"  {role.value:<11} {token}", file=sys.stderr)
     host = os.environ.get("EQUIWAIT_HOST", "127.0.0.1")
     port = int(os.environ.get("EQUIWAIT_PORT", "8000"))
     print(f"\nOpenAPI docs: http://{host}:{port}/docs", file=sys.stderr)

@@ -79,6 +79,10 @@ def test_clinician_reads_drafts_previews_publishes_and_overrides(
     expect(page.locator("#version-summary")).to_contain_text("130 v")
     expect(page.locator("#version-summary")).to_contain_text("Dr Amara Okafor (dr-okafor)")
     check_accessibility(page)
+    page.goto(f"{live_app.url}/rules/130/diff")
+    page.click("#compare")
+    expect(page.locator("main")).to_contain_text("Compare two versions")
+    check_accessibility(page)
 
     page.goto(f"{live_app.url}/ranked?specialty=120")
     page.locator("#ranked-table tbody a").first.click()
@@ -160,6 +164,12 @@ def test_equity_lead_reads_the_dashboard_and_downloads_the_assessment(
     page.goto(f"{live_app.url}/audit")
     expect(page.locator("h1")).to_have_text("You cannot open this page")
     check_accessibility(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="End session").click()  # at the identity provider
+    expect(page.locator("h1")).to_have_text("You have signed out")
+    check_accessibility(page)
+    page.goto(f"{live_app.url}/equity")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Fequity$"))
 
 
 def test_the_draft_editor_works_by_keyboard_alone(page: Page, live_app: LiveApp, csp_violations):

@@ -228,6 +228,9 @@ def test_equity_leads_read_the_dashboard_and_download_the_assessment(
     assert "The deprivation gap" in page.text and "Pathways to fix" in page.text
     assert "By IMD quintile" in page.text and "By inclusion health group" in page.text
     assert re.search(r"RZZ\d+ \(\d{3}, P\w+, NHS number 999\*{5}\d{2}\)", page.text)
+    one = web_client.get("/equity", params={"specialty": "110"})
+    assert one.status_code == 200 and "RZZ, specialty 110" in one.text
+    assert "By specialty" not in one.text
     listed = web_client.get("/equity/fix", params={"problem": "ethnicity_not_stated"})
     assert listed.status_code == 200 and "Ethnicity not stated" in listed.text
     chart = web_client.get("/equity/charts/gap-trend.png")

@@ -21,6 +21,7 @@ from app.reports import (
     build_equity_report,
     build_quality_report,
     list_snapshots,
+    load_ptl_columns,
 )
 from app.reports.charts import gap_trend_chart
 from app.reports.fixes import FIXABLE, pathways_to_fix
@@ -68,9 +69,11 @@ def dashboard(
     code = _provider(session, provider)
     chosen = _specialty(specialty)
     census = date.today()
+    filters = PtlFilters(specialty=chosen)
     try:
-        report = build_equity_report(session, code, census, PtlFilters(specialty=chosen))
-        quality = build_quality_report(session, code, census)
+        columns = load_ptl_columns(session, code, filters)  # once, for both reports
+        report = build_equity_report(session, code, census, filters, columns=columns)
+        quality = build_quality_report(session, code, census, columns=columns)
     except ProviderNotFound as exc:
         raise PageError(404, "No open entries", sentence(str(exc))) from exc
     snapshots = list_snapshots(session, code)
