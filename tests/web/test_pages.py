@@ -71,6 +71,16 @@ def test_scheduler_filters_searches_and_downloads(web_client, sign_in, engine, t
     assert re.findall(r"<td class=\"nhsuk-table__cell\">P\d", page.text) == [
         '<td class="nhsuk-table__cell">P3'
     ] * len(re.findall(r"<td class=\"nhsuk-table__cell\">P\d", page.text))
+    pages = [web_client.get("/ranked").text]
+    for _ in range(2):
+        href = re.search(r'nhsuk-pagination__link--next" href="([^"]+)"', pages[-1]).group(1)
+        pages.append(web_client.get(href.replace("&amp;", "&")).text)
+    back = re.search(r'nhsuk-pagination__link--prev" href="([^"]+)"', pages[2]).group(1)
+    again = web_client.get(back.replace("&amp;", "&")).text
+    ids = lambda html: re.findall(r"<td class=\"nhsuk-table__cell\">(RZZ\d+)</td>", html)  # noqa: E731
+    assert ids(again) == ids(pages[1]) and ids(pages[1]) != ids(pages[0])
+    first = re.search(r'nhsuk-pagination__link--prev" href="([^"]+)"', pages[1]).group(1)
+    assert ids(web_client.get(first.replace("&amp;", "&")).text) == ids(pages[0])
     pathway = _a_pathway(engine)
     found = web_client.get("/ranked", params={"pathway": pathway})
     assert found.text.count(f">{pathway}<") + found.text.count(f"{pathway}</td>") >= 1

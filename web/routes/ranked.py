@@ -125,6 +125,25 @@ def tags(record: dict[str, Any]) -> list[dict[str, str]]:
     return shown
 
 
+FIRST = "first"
+BACK_SEPARATOR = "~"
+MAX_BACK = 40
+"""Page links carry the cursors of the pages before them (``back``), so "Previous" works
+without JavaScript or server state; past 40 pages back, Previous starts again at the first."""
+
+
+def _trail(back: str) -> list[str]:
+    return [part for part in back.split(BACK_SEPARATOR) if part][-MAX_BACK:]
+
+
+def _previous(query: RankedQuery, back: str) -> str:
+    trail = _trail(back)
+    if not trail or trail[-1] == FIRST:
+        return f"/ranked?{query.params()}"
+    earlier = BACK_SEPARATOR.join(trail[:-1])
+    return f"/ranked?{query.params(cursor=trail[-1], back=earlier)}"
+
+
 def _cursor(cursor: str) -> tuple[list[int], ListKey] | None:
     """The runs a page link pinned and the list key it resumes after (PageError if altered)."""
     try:
@@ -176,6 +195,7 @@ def ranked_page(
     session: SessionDep,
     query: QueryDep,
     cursor: str = "",
+    back: str = "",
 ) -> Response:
     resume = _cursor(cursor)
     pinned, key = resume if resume is not None else (None, None)
@@ -189,7 +209,8 @@ def ranked_page(
         rows = [{**r, "tags": tags(r)} for r in ranked_records(page, user.principal, names)]
         if next_key:
             token = encode_cursor([served.run_ids, *next_key])
-            next_url = f"/ranked?{query.params(cursor=token)}"
+            trail = BACK_SEPARATOR.join([*_trail(back), cursor or FIRST][-MAX_BACK:])
+            next_url = f"/ranked?{query.params(cursor=token, back=trail)}"
     chosen = query.provider or (served.provider_code if served else "")
     return render(
         request,
@@ -204,7 +225,7 @@ def ranked_page(
             "rows": rows,
             "freshness": freshness(session, served) if served else [],
             "next_url": next_url,
-            "first_url": f"/ranked?{query.params()}" if cursor else None,
+            "previous_url": _previous(query, back) if cursor else None,
             "download_url": f"/ranked/download?{query.params(provider=chosen)}" if served else None,
             "searched": bool(query.pathway),
         },
