@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import oidc_provider_mock
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -226,3 +227,27 @@ def test_a_token_exchange_the_provider_refuses_is_a_clear_page(oidc_server, data
         code = httpx.post(start.headers["location"], data={"sub": "p"})
         answer = client.get(code.headers["location"], follow_redirects=False)
         assert answer.status_code == 502 and "could not be checked" in answer.text
+
+
+def test_an_expired_id_token_from_the_provider_is_refused(database_url, caplog):
+    """The provider issues tokens already past their expiry (beyond the clock-skew leeway):
+    neither the sign-in nor the API accepts them."""
+    with oidc_provider_mock.run_server_in_thread(
+        access_token_max_age=timedelta(minutes=-5)
+    ) as server:
+        issuer = f"http://localhost:{server.server_port}"
+        settings = Settings(
+            environment="test",
+            database_url=database_url,
+            secret_key=TEST_SECRET,
+            oidc_issuer=issuer,
+            oidc_client_id="c",
+            oidc_client_secret="s",
+        )
+        with TestClient(create_app(settings), base_url="https://testserver") as client:
+            httpx.put(f"{issuer}/users/late", json={"roles": ["clinician"]})
+            start = client.get("/sign-in/start", follow_redirects=False)
+            code = httpx.post(start.headers["location"], data={"sub": "late"})
+            answer = client.get(code.headers["location"], follow_redirects=False)
+            assert answer.status_code == 502 and COOKIE not in client.cookies
+            assert "expired" in caplog.text

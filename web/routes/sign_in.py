@@ -11,13 +11,13 @@ import hashlib
 import hmac
 import logging
 import secrets
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import jwt
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -38,6 +38,12 @@ from web.sessions import (
     start_session,
 )
 from web.templating import render, sentence
+
+with warnings.catch_warnings():
+    # authlib announces on import that its httpx client will move to httpx2; the client and
+    # its PKCE support used here are unchanged.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth2Client
 
 router = APIRouter()
 OIDC_COOKIE = "equiwait_oidc"
