@@ -3,6 +3,7 @@ sign-in (which only development offers)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -204,6 +205,9 @@ def test_pages_carry_a_strict_content_security_policy(web_client):
     assert "unsafe-inline" not in policy
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     assert "<script>" not in page.text  # every script is a file
+    assert "v=missing" not in page.text  # every asset the page names is built and shipped
+    for asset in re.findall(r'(?:href|src)="(/static/[^"?]+)', page.text):
+        assert web_client.get(asset).status_code == 200, asset
     docs = web_client.get("/docs")
     assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
     assert "cdn" not in docs.text.lower() and "<script>" not in docs.text
