@@ -8,6 +8,7 @@ COPY app ./app
 COPY api ./api
 COPY models ./models
 COPY prioritisation ./prioritisation
+COPY web ./web
 COPY migrations ./migrations
 COPY scripts/docker-entrypoint.sh ./scripts/docker-entrypoint.sh
 RUN pip install --upgrade pip==25.3 && pip install -e . && chown -R equiwait /srv/equiwait

@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy app api models prioritisation
+	$(BIN)/mypy app api models prioritisation web
 
 check: lint typecheck test
 

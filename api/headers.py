@@ -1,4 +1,5 @@
-"""Security headers on every response, and ``Cache-Control: no-store`` on the API's.
+"""Security headers on every response, and the API's policy and ``Cache-Control: no-store``
+on the API's (the pages' policy is ``web/headers.py``).
 
 Everything under ``/api/v1`` may carry patient data, so none of it is stored by browsers or
 proxies. The service never names its server software (uvicorn runs with
@@ -17,22 +18,20 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-#: The interactive OpenAPI pages (``/docs``, ``/redoc``) load their scripts, styles and fonts
-#: from public CDNs; they hold no patient data until a user calls the API from them.
-DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; worker-src blob:; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
-_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+_SERVICE_PATHS = frozenset({"/openapi.json", "/healthz", "/readyz", "/metrics"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def serves_api(path: str) -> bool:
+    """The API and the service's own endpoints; every other path is a page or a page asset,
+    whose policy (``web/headers.py``) allows its own scripts and styles."""
+    return path.startswith(API_PREFIX) or path in _SERVICE_PATHS
+
+
 class SecurityHeaders:
-    """ASGI middleware adding the headers (HSTS when the request came over TLS, or always
-    when ``behind_tls`` says a TLS proxy sits in front)."""
+    """ASGI middleware adding the headers every answer carries (HSTS when the request came
+    over TLS, or always when ``behind_tls`` says a TLS proxy sits in front), and the API's
+    policy and no-store on the API's answers."""
 
     def __init__(self, app: ASGIApp, *, behind_tls: bool = False) -> None:
         self.app = app
@@ -50,11 +49,10 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 del headers["server"]
                 headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
-                headers["Content-Security-Policy"] = (
-                    DOCS_CONTENT_SECURITY_POLICY if path in _DOCS_PATHS else CONTENT_SECURITY_POLICY
-                )
+                if serves_api(path):
+                    headers["Referrer-Policy"] = "no-referrer"
+                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
                 if tls:
                     headers["Strict-Transport-Security"] = HSTS
                 if path.startswith(API_PREFIX):

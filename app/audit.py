@@ -24,6 +24,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.audit_keys import AuditKeys, audit_keys_for
+from app.security import actor_name
 from models import AuditEvent
 from models.base import as_utc, utcnow
 
@@ -47,6 +48,8 @@ class AuditKind(StrEnum):
     RATIONALE_ACCESSED = "rationale.accessed"
     PTL_EXPORTED = "ptl.exported"
     ACCESS_DENIED = "access.denied"
+    SIGNED_IN = "session.signed_in"
+    SIGNED_OUT = "session.signed_out"
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -65,6 +68,9 @@ def _canonical(event: AuditEvent) -> bytes:
     }
     if event.key_id is not None:
         payload["key_id"] = event.key_id
+    if event.actor_name is not None:
+        # Only when set: records written before names were kept keep the hash they have.
+        payload["actor_name"] = event.actor_name
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
@@ -88,7 +94,11 @@ def record_event(
     subject_id: str | int | None = None,
     occurred_at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction (never commits)."""
+    """Append one event to the chain inside the caller's transaction (never commits).
+
+    ``actor`` is the identifier recorded as ``actor``; an :class:`app.security.Actor` also
+    carries the person's name, recorded as ``actor_name``.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     last = session.execute(
@@ -99,7 +109,8 @@ def record_event(
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         occurred_at=now,
-        actor=actor,
+        actor=str(actor),
+        actor_name=actor_name(actor),
         kind=kind.value,
         provider_code=provider_code,
         treatment_function_code=treatment_function_code,
@@ -114,6 +125,43 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilters:
+    """What the audit listing narrows to (every filter combines with AND)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    kind: str | None = None
+    actor: str | None = None
+    provider_code: str | None = None
+    specialty: str | None = None
+    pathway_id: str | None = None
+
+
+def list_events(
+    session: Session, filters: EventFilters, *, limit: int, before_id: int | None = None
+) -> list[AuditEvent]:
+    """Up to ``limit`` events, newest first, older than ``before_id`` when given."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    if filters.since is not None:
+        query = query.where(AuditEvent.occurred_at >= as_utc(filters.since))
+    if filters.until is not None:
+        query = query.where(AuditEvent.occurred_at < as_utc(filters.until))
+    if filters.kind:
+        query = query.where(AuditEvent.kind == filters.kind)
+    if filters.actor:
+        query = query.where(AuditEvent.actor == filters.actor)
+    if filters.provider_code:
+        query = query.where(AuditEvent.provider_code == filters.provider_code.upper())
+    if filters.specialty:
+        query = query.where(AuditEvent.treatment_function_code == filters.specialty)
+    if filters.pathway_id:
+        query = query.where(AuditEvent.pathway_id == filters.pathway_id)
+    return list(session.scalars(query))
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,16 @@ from app.audit_anchor import anchor_periodically
 from app.audit_keys import AuditKeys, bind_audit_keys
 from app.database import build_engine
 from app.settings import Settings, get_settings
+from web import install_web
 
 DESCRIPTION = """
 Equiwait scores and orders NHS elective waiting lists (PTLs) by clinical priority and wait,
 with specialty-specific equity weightings for deprivation, Core20PLUS5 membership and (where
 approved) ethnicity, while every patient keeps the constitutional standards.
 
-Every route under `/api/v1` needs a bearer token (`equiwait token --role ROLE --subject NAME`).
+Every route under `/api/v1` needs a bearer token: `equiwait token --role ROLE --subject NAME`
+for machine clients, or an access token of the trust's identity provider. People use the
+pages at `/`, signing in through the identity provider.
 Lists answer `{"items": [...], "next_cursor": ...}`: pass `next_cursor` back as `cursor`.
 Every error is RFC 9457 problem details (`application/problem+json`; docs/errors.md).
 """
@@ -51,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Served by web/ from the service's own assets (no CDN): /docs and /redoc.
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "ptl", "description": "Push and read patient tracking list entries."},
@@ -83,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
     app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
+    install_web(app, settings)
     return app
 
 

@@ -76,12 +76,80 @@ class Settings(BaseSettings):
         "(it is sent anyway for requests that arrive over TLS).",
     )
 
+    # Sign-in of people through the trust's identity provider (OpenID Connect): docs/web.md.
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the trust's identity provider (NHS CIS2 Authentication, "
+        "Microsoft Entra ID); its discovery document is <issuer>/.well-known/openid-configuration.",
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile email"
+    oidc_role_claim: str = Field(
+        default="roles",
+        description="Claim holding the person's roles: a name, or a dotted path into nested "
+        "claims (e.g. `nhsid_nrbac_roles.role_code`); strings or lists of them.",
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Claim value -> Equiwait role (JSON); a value equal to a role name maps to it.",
+    )
+    oidc_name_claim: str = "name"
+    oidc_api_audience: str | None = Field(
+        default=None,
+        description="Audience the API requires of the identity provider's access tokens "
+        "(default: the client id).",
+    )
+    oidc_provider_name: str = "your organisation's account"
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
+
     @field_validator("reference_data_dir")
     @classmethod
     def _existing_folder(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError(f"EQUIWAIT_REFERENCE_DATA_DIR is not a folder: {value}")
         return value
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        from app.security import Role
+
+        known = {role.value for role in Role}
+        unknown = sorted({role for role in value.values() if role not in known})
+        if unknown:
+            raise ValueError(
+                f"EQUIWAIT_OIDC_ROLE_MAP maps to unknown roles {unknown}; "
+                f"roles are {', '.join(sorted(known))}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if (self.oidc_issuer is None) != (self.oidc_client_id is None):
+            raise ValueError("EQUIWAIT_OIDC_ISSUER and EQUIWAIT_OIDC_CLIENT_ID go together")
+        if (
+            self.oidc_issuer is not None
+            and self.environment == "production"
+            and not self.oidc_issuer.startswith("https://")
+        ):
+            raise ValueError("EQUIWAIT_OIDC_ISSUER must be an https:// URL in production")
+        if self.session_idle_minutes > self.session_absolute_minutes:
+            raise ValueError(
+                "EQUIWAIT_SESSION_IDLE_MINUTES cannot exceed EQUIWAIT_SESSION_ABSOLUTE_MINUTES"
+            )
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether people can sign in through the trust's identity provider."""
+        return self.oidc_issuer is not None and self.oidc_client_id is not None
+
+    @property
+    def development_sign_in(self) -> bool:
+        """The choose-a-role sign-in of `make run`: only ever in development."""
+        return self.environment == "development"
 
     @model_validator(mode="after")
     def _require_secret_in_production(self) -> Settings:

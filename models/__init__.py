@@ -15,6 +15,7 @@ from models.reference import (
 )
 from models.reports import EquitySnapshot
 from models.rules import RuleSetVersion
+from models.sessions import WebSession
 
 __all__ = [
     "AuditEvent",
@@ -33,4 +34,5 @@ __all__ = [
     "RuleSetVersion",
     "TreatmentFunction",
     "UploadBatch",
+    "WebSession",
 ]

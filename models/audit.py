@@ -24,6 +24,9 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(200), index=True)
+    """Who acted: the identity provider's identifier of a person, or a token subject."""
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    """The person's name as the identity provider gave it (null for machine clients)."""
     kind: Mapped[str] = mapped_column(String(60))
     provider_code: Mapped[str | None] = mapped_column(String(5))
     treatment_function_code: Mapped[str | None] = mapped_column(String(3))

@@ -6,18 +6,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
 from api.pagination import CursorQuery, Cursors, LimitQuery, Page
 from api.schemas.audit import AuditEventOut, ChainVerification
-from app.audit import AuditKind
+from app import audit as audit_log
+from app.audit import AuditKind, EventFilters
 from app.audit_anchor import verify_against_latest_anchor
 from app.errors import Unprocessable
 from app.security import Principal, Role
-from models import AuditEvent
-from models.base import as_utc
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=responses(400, 401, 403))
 
@@ -50,29 +48,13 @@ def list_audit_events(
     pathway: Annotated[str | None, Query(description="Pathway id.")] = None,
 ) -> Page[AuditEventOut]:
     """Every filter narrows (AND); `next_cursor` pages on to older events (docs/audit.md)."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
     after = cursors.decode(cursor, int)
     if kind and kind not in _KINDS:
         raise Unprocessable(
             f"unknown event kind {kind!r}; expected one of {', '.join(sorted(_KINDS))}"
         )
-    if after is not None:
-        query = query.where(AuditEvent.id < after)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= as_utc(since))
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at < as_utc(until))
-    if kind:
-        query = query.where(AuditEvent.kind == kind)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if provider:
-        query = query.where(AuditEvent.provider_code == provider.upper())
-    if specialty:
-        query = query.where(AuditEvent.treatment_function_code == specialty)
-    if pathway:
-        query = query.where(AuditEvent.pathway_id == pathway)
-    events = list(session.scalars(query))
+    filters = EventFilters(since, until, kind, actor, provider, specialty, pathway)
+    events = audit_log.list_events(session, filters, limit=limit + 1, before_id=after)
     return cursors.page_of(events, limit, lambda event: event.id, AuditEventOut.model_validate)
 
 

@@ -137,7 +137,7 @@ def upload_ptl_csv(
     if file.size is not None and file.size > settings.max_upload_bytes:
         raise _too_large(settings.max_upload_bytes)
     request = IngestRequest(
-        actor=principal.subject,
+        actor=principal.actor,
         mode=mode,
         filename=file.filename,
         idempotency_key=idempotency_key,
@@ -199,7 +199,7 @@ def push_ptl_entries(
     body = _entries(raw, settings)
     del raw
     request = IngestRequest(
-        actor=principal.subject,
+        actor=principal.actor,
         mode=body.mode,
         idempotency_key=idempotency_key,
         imd_edition=settings.imd_edition,

@@ -75,7 +75,7 @@ def create_ranking_run(
     run = rankings.run_ranking(
         session,
         body.provider.upper(),
-        actor=principal.subject,
+        actor=principal.actor,
         trigger="manual",
         census_date=census,
         specialties=body.specialties,
@@ -278,14 +278,14 @@ def create_override(
         days=body.days,
         reason=body.reason,
         expires_at=body.expires_at,
-        actor=principal.subject,
+        actor=principal.actor,
     )
     run = None
     if rerank:
         run = rankings.run_ranking(
             session,
             override.provider_code,
-            actor=principal.subject,
+            actor=principal.actor,
             trigger="manual",
             census_date=date.today(),
             imd_edition=settings.imd_edition,
@@ -336,7 +336,7 @@ def revoke_override(
     override_id: RowIdPath, body: OverrideRevoke, principal: OverrideEditor, session: SessionDep
 ) -> OverrideOut:
     override = rankings.revoke_override(
-        session, override_id, actor=principal.subject, reason=body.reason
+        session, override_id, actor=principal.actor, reason=body.reason
     )
     return OverrideOut.model_validate(override)
 
@@ -361,6 +361,6 @@ def get_rationale(
     the entry's inputs then, the rule documents, every component and a sentence. Audited."""
     moment = None if at is None else as_utc(at)
     found = rankings.entry_rationale(
-        session, provider.upper(), pathway_id, actor=principal.subject, at=moment
+        session, provider.upper(), pathway_id, actor=principal.actor, at=moment
     )
     return RationaleOut.model_validate(rationale_record(found))

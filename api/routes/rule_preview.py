@@ -79,7 +79,7 @@ def preview_rule_draft(
     record_impact_review(
         session,
         draft,
-        actor=principal.subject,
+        actor=principal.actor,
         provider_code=result.provider_code,
         census_date=result.census_date,
         weeks=weeks,

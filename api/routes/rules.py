@@ -187,7 +187,7 @@ def create_rule_draft(
     row = service.create_draft(
         session,
         specialty,
-        principal.subject,
+        principal.actor,
         from_version=body.from_version,
         document=body.document,
     )
@@ -220,7 +220,7 @@ def update_rule_draft(
         draft_id,
         body.document,
         expected_lock=expected,
-        actor=principal.subject,
+        actor=principal.actor,
     )
     return _out(session, row, response)
 
@@ -247,7 +247,7 @@ def discard_rule_draft(
         session,
         specialty,
         draft_id,
-        actor=principal.subject,
+        actor=principal.actor,
         expected_lock=_lock(if_match, required=False),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -273,7 +273,7 @@ def publish_rule_draft(
         session,
         specialty,
         draft_id,
-        actor=principal.subject,
+        actor=principal.actor,
         reason=body.reason,
         effective_from=body.effective_from,
         expected_lock=_lock(if_match, required=False),
@@ -300,7 +300,7 @@ def republish_rule_version(
         session,
         specialty,
         version,
-        actor=principal.subject,
+        actor=principal.actor,
         reason=body.reason,
         effective_from=body.effective_from,
     )

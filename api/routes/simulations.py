@@ -1,7 +1,7 @@
 """Simulations resource: the equity impact of rule sets on a provider's list, as JSON or as a
 downloadable equity impact assessment. Computed on request; nothing is stored.
 
-Clinicians, auditors (equity leads read with this role) and admins may simulate.
+Clinicians, auditors, equity leads and admins may simulate.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from prioritisation.simulation import OfferModel
 
 router = APIRouter(prefix="/simulations", tags=["simulations"])
 
-Simulator = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.AUDITOR, Role.ADMIN))]
+Simulator = Annotated[
+    Principal, Depends(require_roles(Role.CLINICIAN, Role.AUDITOR, Role.EQUITY_LEAD, Role.ADMIN))
+]
 _ERRORS = responses(400, 401, 403, 404, 422)
 _HTML: dict[int | str, dict[str, Any]] = {
     200: {

@@ -19,6 +19,7 @@ class AuditEventOut(BaseModel):
                     "id": 42,
                     "occurred_at": "2026-11-23T09:15:02.117305Z",
                     "actor": "pas.feed",
+                    "actor_name": None,
                     "kind": "ptl.upload",
                     "provider_code": "RZZ",
                     "treatment_function_code": None,
@@ -41,7 +42,13 @@ class AuditEventOut(BaseModel):
 
     id: int = Field(description="Position in the chain (1, 2, 3, … with no gaps).")
     occurred_at: datetime
-    actor: str = Field(description="Subject of the token that made the change.")
+    actor: str = Field(
+        description="Who made the change: the identity provider's identifier of a person, or "
+        "the subject of a service token."
+    )
+    actor_name: str | None = Field(
+        default=None, description="The person's name from the identity provider (null otherwise)."
+    )
     kind: str = Field(description="What happened, e.g. `ptl.upload`, `rules.published`.")
     provider_code: str | None
     treatment_function_code: str | None

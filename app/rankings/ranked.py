@@ -67,6 +67,7 @@ class RankedFilters:
     priority: str | None = None
     site: str | None = None
     include_parked: bool = False
+    pathway_id: str | None = None
 
 
 def _query(served: ServedRuns, segment: Segment, filters: RankedFilters) -> Select[Any]:
@@ -94,6 +95,8 @@ def _query(served: ServedRuns, segment: Segment, filters: RankedFilters) -> Sele
         query = query.where(R.priority_code == filters.priority)
     if filters.site is not None:
         query = query.where(R.site_code == filters.site)
+    if filters.pathway_id is not None:
+        query = query.where(R.pathway_id == filters.pathway_id)
     if not filters.include_parked:
         query = query.where(R.parked.is_(False))
     return query

@@ -197,10 +197,15 @@ def build_equity_report(
     filters: PtlFilters | None = None,
     *,
     include_parked: bool = False,
+    columns: PtlColumns | None = None,
 ) -> EquityReport:
-    """The equity report of ``provider_code``'s open entries; raises ProviderNotFound."""
+    """The equity report of ``provider_code``'s open entries; raises ProviderNotFound.
+
+    ``columns``: the list already loaded with these ``filters`` (a page showing the data
+    quality of the same list loads it once)."""
     filters = filters or PtlFilters()
-    columns = load_ptl_columns(session, provider_code, filters)
+    if columns is None:
+        columns = load_ptl_columns(session, provider_code, filters)
     keep, all_waits = measured(columns, census_date, include_parked=include_parked)
     waits = all_waits[keep]
 

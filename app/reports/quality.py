@@ -130,10 +130,15 @@ def build_quality_report(
     provider_code: str,
     census_date: date,
     thresholds: QualityThresholds | None = None,
+    *,
+    columns: PtlColumns | None = None,
 ) -> DataQualityReport:
-    """Completeness and staleness of ``provider_code``'s open entries; raises ProviderNotFound."""
+    """Completeness and staleness of ``provider_code``'s open entries; raises ProviderNotFound.
+
+    ``columns``: the entries already loaded (all of the provider's, or one specialty's)."""
     thresholds = thresholds or QualityThresholds()
-    columns = load_ptl_columns(session, provider_code)
+    if columns is None:
+        columns = load_ptl_columns(session, provider_code)
     masks = problem_masks(columns, census_date, thresholds)
     specialties, codes = np.unique(columns.specialty, return_inverse=True)
     entries = np.bincount(codes, minlength=specialties.size)

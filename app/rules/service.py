@@ -28,6 +28,7 @@ from app.rules.errors import (
 from app.rules.impact_review import SUBJECT_TYPE, require_impact_review
 from app.rules.in_force import in_force_rows, rules_in_force, shipped_default_document
 from app.rules.validation import validate_document
+from app.security import actor_label
 from models import TreatmentFunction
 from models.base import as_utc, utcnow
 from models.rules import DEFAULT_SPECIALTY, DISCARDED, DRAFT, PUBLISHED, RuleSetVersion
@@ -294,6 +295,24 @@ def _publication_details(
     }
 
 
+def version_label(specialty: str, version: int) -> str:
+    """The ``version`` a published document carries: its rule set and number (``110 v3``), so
+    a rationale names exactly the version that scored an entry."""
+    return f"{specialty} v{version}"
+
+
+def published_document(
+    document: Mapping[str, Any], specialty: str, version: int, actor: str
+) -> dict[str, Any]:
+    """``document`` as published: labelled with its own version and approved by the person
+    publishing it (name and identifier), whatever the draft or earlier version said."""
+    return {
+        **document,
+        "version": version_label(specialty, version),
+        "approved_by": actor_label(actor),
+    }
+
+
 def publish_draft(
     session: Session,
     specialty: str,
@@ -313,13 +332,15 @@ def publish_draft(
     require_impact_review(session, row)
     now = utcnow()
     effective = _effective_time(effective_from, now)
-    validate_document(session, specialty, row.document, effective)
-    details = _publication_details(session, specialty, row.document, effective)
+    document = published_document(row.document, specialty, row.version, actor)
+    validate_document(session, specialty, document, effective)
+    details = _publication_details(session, specialty, document, effective)
     _conditional_update(
         session,
         row,
         expected_lock,
         {
+            "document": document,
             "status": PUBLISHED,
             "published_by": actor,
             "published_at": now,
@@ -353,13 +374,15 @@ def republish(
         )
     now = utcnow()
     effective = _effective_time(effective_from, now)
-    validate_document(session, specialty, source.document, effective)
-    details = _publication_details(session, specialty, source.document, effective)
+    number = _next_version(session, specialty)
+    document = published_document(source.document, specialty, number, actor)
+    validate_document(session, specialty, document, effective)
+    details = _publication_details(session, specialty, document, effective)
     row = RuleSetVersion(
         specialty=specialty,
-        version=_next_version(session, specialty),
+        version=number,
         status=PUBLISHED,
-        document=source.document,
+        document=document,
         lock_version=1,
         based_on_id=source.id,
         created_by=actor,

@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 import pytest
+
+from app.security import Role, create_token
+from tests.conftest import TEST_SECRET
 
 PROTECTED = [
     ("get", "/api/v1/ptl/entries"),
@@ -17,10 +22,30 @@ def test_routes_need_a_bearer_token(client, method, path):
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_garbage_token_is_401(client):
-    response = client.get("/api/v1/ptl/entries", headers={"Authorization": "Bearer nonsense"})
+@pytest.mark.parametrize(
+    "token",
+    [
+        "nonsense",
+        # Signed with another secret, and expired: the decoder's reasons stay in the log.
+        create_token("x", [Role.SCHEDULER], "another-secret-" + "y" * 40, timedelta(hours=1)),
+        create_token("x", [Role.SCHEDULER], TEST_SECRET, timedelta(seconds=-120)),
+    ],
+    ids=["garbage", "foreign-signature", "expired"],
+)
+def test_a_bad_token_is_401_with_a_plain_message(client, token):
+    response = client.get("/api/v1/ptl/entries", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
-    assert "invalid token" in response.json()["detail"]
+    assert response.json()["detail"] == "invalid or expired token"
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_equity_leads_read_reports_but_change_nothing(client, auth):
+    headers = auth("equity_lead")
+    assert client.get("/api/v1/rules", headers=headers).status_code == 200
+    assert client.get("/api/v1/audit", headers=headers).status_code == 403
+    assert client.post("/api/v1/rules/110/drafts", json={}, headers=headers).status_code == 403
+    files = {"file": ("ptl.csv", b"pathway_id\n", "text/csv")}
+    assert client.post("/api/v1/ptl/uploads", files=files, headers=headers).status_code == 403
 
 
 @pytest.mark.parametrize("role", ["clinician", "auditor"])

@@ -260,7 +260,12 @@ def test_rollback_republishes_an_earlier_document_as_a_new_version(client, auth,
         True,
     )
     original = client.get(f"{RULES}/110/versions/1", headers=auth("clinician")).json()
-    assert three["document"] == original["document"]
+    labels = {"version": "110 v3", "approved_by": "admin.x"}
+    assert three["document"] == {**original["document"], **labels}
+    assert (original["document"]["version"], original["document"]["approved_by"]) == (
+        "110 v1",
+        "dr.pub",
+    )
     assert "ETag" not in client.get(f"{RULES}/110/versions/3", headers=auth("admin")).headers
     with session_scope(engine) as session:
         assert rules_in_force(session, datetime.now(UTC)).versions["110"] == three["id"]
@@ -272,7 +277,9 @@ def test_rollback_republishes_an_earlier_document_as_a_new_version(client, auth,
     ]
     assert events[-1].details["republished_from_version"] == 1
     assert events[-1].details["changes"] == [
-        {"path": "deprivation.decile_uplift_days.1", "before": 30.0, "after": 25.0}
+        {"path": "version", "before": "110 v2", "after": "110 v3"},
+        {"path": "approved_by", "before": "dr.pub", "after": "admin.x"},
+        {"path": "deprivation.decile_uplift_days.1", "before": 30.0, "after": 25.0},
     ]
     not_published = _draft(client, auth).json()
     refused = client.post(

@@ -76,3 +76,53 @@ def test_a_moment_in_another_zone_is_hashed_as_stored_in_utc(engine):
         assert event.occurred_at.utcoffset() == timedelta(0)
     with session_scope(engine) as session:
         assert verify_chain(session).valid
+
+
+def test_a_person_is_recorded_by_identifier_and_name(engine):
+    import json
+
+    from app.audit_keys import audit_keys_for
+    from app.security import Actor
+    from models import AuditEvent
+
+    with session_scope(engine) as session:
+        named = record_event(session, Actor("7f3a", "Dr Amara Okafor"), AuditKind.RANKING_RUN)
+        machine = record_event(session, "pas.feed", AuditKind.RANKING_RUN)
+        assert (named.actor, named.actor_name) == ("7f3a", "Dr Amara Okafor")
+        assert machine.actor_name is None
+        fields = (
+            "id",
+            "actor",
+            "kind",
+            "provider_code",
+            "treatment_function_code",
+            "pathway_id",
+            "subject_type",
+            "subject_id",
+            "details",
+            "prev_hash",
+        )
+        payload = {name: getattr(machine, name) for name in fields}
+        payload["occurred_at"] = machine.occurred_at.isoformat(timespec="microseconds")
+        payload["key_id"] = machine.key_id
+        unnamed = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        keys = audit_keys_for(session)
+        assert machine.hash == keys.sign(unnamed, machine.key_id)  # no actor_name key at all
+        named_payload = {name: getattr(named, name) for name in fields}
+        named_payload["occurred_at"] = named.occurred_at.isoformat(timespec="microseconds")
+        named_payload["key_id"] = named.key_id
+        named_payload["actor_name"] = "Dr Amara Okafor"
+        with_name = json.dumps(named_payload, sort_keys=True, separators=(",", ":")).encode()
+        assert named.hash == keys.sign(with_name, named.key_id)
+        assert verify_chain(session).valid
+        session.flush()
+    with engine.begin() as connection:
+        _disable_guard(connection)
+        connection.execute(
+            text("UPDATE audit_events SET actor_name = 'Someone Else' WHERE id = :id"),
+            {"id": named.id},
+        )
+    with session_scope(engine) as session:
+        report = verify_chain(session)
+        assert (report.valid, report.first_broken_id) == (False, named.id)
+        assert session.get(AuditEvent, named.id) is not None
