@@ -81,6 +81,23 @@ def event_hash(event: AuditEvent, keys: AuditKeys) -> str:
     return keys.sign(_canonical(event), event.key_id)
 
 
+def _lock_chain(session: Session) -> None:
+    """Hold the chain's head until commit, so two writers never append after the same record.
+
+    PostgreSQL takes a transaction-scoped advisory lock. SQLite's driver runs a SELECT outside
+    any transaction until the first write, so a concurrent writer (a request and an in-process
+    job) could read the same head; taking SQLite's write lock first (``BEGIN IMMEDIATE``) makes
+    the read and the append one step. A connection that has written already holds that lock.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    elif dialect == "sqlite":
+        driver = session.connection().connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
+
+
 def record_event(
     session: Session,
     actor: str,
@@ -99,8 +116,7 @@ def record_event(
     ``actor`` is the identifier recorded as ``actor``; an :class:`app.security.Actor` also
     carries the person's name, recorded as ``actor_name``.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    _lock_chain(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()

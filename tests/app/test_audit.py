@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -126,3 +128,24 @@ def test_a_person_is_recorded_by_identifier_and_name(engine):
         report = verify_chain(session)
         assert (report.valid, report.first_broken_id) == (False, named.id)
         assert session.get(AuditEvent, named.id) is not None
+
+
+def test_concurrent_writers_append_one_unbroken_chain(engine):
+    """Requests and in-process jobs append at once; none may read the same chain head."""
+
+    def writer(n: int) -> None:
+        for i in range(5):
+            with session_scope(engine) as session:
+                session.execute(text("SELECT count(*) FROM audit_events")).scalar()  # a read first
+                record_event(session, f"writer{n}", AuditKind.RANKING_RUN, details={"i": i})
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(writer, n) for n in range(4)]:
+            future.result()
+    with session_scope(engine) as session:
+        report = verify_chain(session)
+        written = session.execute(
+            text("SELECT count(*) FROM audit_events WHERE actor LIKE 'writer%'")
+        ).scalar()
+    assert report.valid
+    assert written == 20
