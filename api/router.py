@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     audit,
+    jobs,
     ptl,
     rankings,
     reference,
@@ -22,3 +23,4 @@ api_router.include_router(rules.router)
 api_router.include_router(rule_preview.router)
 api_router.include_router(rankings.router)
 api_router.include_router(simulations.router)
+api_router.include_router(jobs.router)

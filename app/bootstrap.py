@@ -9,8 +9,9 @@ from sqlalchemy import Engine, select
 from app.database import session_scope
 from app.imd_loader import load_imd_file
 from app.migrations import upgrade_to_head
+from app.rankings.jobs import queue_for_reference_change
 from app.reference_data import DEFAULT_IMD_FILE
-from app.reference_sync import sync_reference_data
+from app.reference_sync import reference_digest, sync_reference_data
 from models import ImdEdition
 
 DEFAULT_IMD_EDITION = "iod2019"
@@ -29,7 +30,11 @@ def prepare_database(
     """
     upgrade_to_head(engine)
     with session_scope(engine) as session:
+        before = reference_digest(session)
         counts = sync_reference_data(session, reference_data_dir)
+        if reference_digest(session) != before:
+            # A changed code list can reorder any list: re-rank them all in the background.
+            queue_for_reference_change(session, actor="equiwait.migrate")
         lines = [f"reference table {name}: {count} rows" for name, count in counts.items()]
         if load_default_imd:
             loaded = session.scalar(

@@ -131,6 +131,11 @@ def load_imd(
     try:
         with session_scope(engine) as session:
             count = load_imd_file(session, path, edition, replace=replace, show_progress=True)
+            if edition == settings.imd_edition:
+                # Deciles in force changed: every list may reorder (re-ranked in the background).
+                from app.rankings.jobs import queue_for_reference_change
+
+                queue_for_reference_change(session, actor="equiwait.load-imd")
     except ImdLoadError as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -183,6 +188,78 @@ def generate_demo(
 def main() -> None:
     """Console entry point."""
     cli()
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 1,
+) -> None:
+    """Take background jobs until stopped (PostgreSQL: procrastinate's queue, from any machine
+    sharing the database; SQLite: this machine's jobs table)."""
+    from app.database import build_engine
+    from app.jobs import run_worker
+
+    settings = _settings()
+    engine = build_engine(settings.database_url)
+    try:
+        run_worker(engine, settings, concurrency=concurrency)
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def tick() -> None:
+    """Run the scheduled work now: recovery sweep, override expiry, future effective times,
+    weekly equity snapshots (for an external scheduler; see EQUIWAIT_SCHEDULER)."""
+    import json
+
+    from app.database import build_engine
+    from app.scheduler import tick as run_tick
+
+    settings = _settings()
+    engine = build_engine(settings.database_url)
+    try:
+        done = run_tick(engine, settings)
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(done, sort_keys=True))
+
+
+@cli.command("backfill-trend")
+def backfill_trend_command(
+    provider: Annotated[str, typer.Option(help="Provider ODS code.")],
+    since: Annotated[str, typer.Option("--from", help="First census date YYYY-MM-DD.")],
+    until: Annotated[
+        str | None, typer.Option("--to", help="Last census date YYYY-MM-DD (default today).")
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Recorded as the snapshots' creator.")] = "cli",
+) -> None:
+    """Store the equity snapshot of every ISO week missing from the trend, computed from the
+    entries open on that week's Monday (marked backfilled)."""
+    from app.database import build_engine
+    from app.reports import ProviderNotFound
+    from app.reports.jobs import backfill_trend
+
+    settings = _settings()
+    try:
+        first = date.fromisoformat(since)
+        last = date.fromisoformat(until) if until else date.today()
+    except ValueError as exc:
+        raise _fail("--from and --to must be YYYY-MM-DD", 2) from exc
+    if first > last or last > date.today():
+        raise _fail("--from must not be after --to, and --to not in the future", 2)
+    engine = build_engine(settings.database_url)
+    try:
+        weeks = backfill_trend(
+            engine, provider.strip().upper(), since=first, until=last, actor=actor
+        )
+    except ProviderNotFound as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"back-filled {len(weeks)} week(s): {', '.join(weeks) or 'none missing'}", err=True)
 
 
 @cli.command("snapshot-equity")

@@ -1,9 +1,11 @@
 """Ingestion flow: checksum, idempotency, validation, all-or-nothing storage, batch and audit.
 
-An upload is one transaction: the entries, the batch record and its audit event commit
-together or not at all. Ranking the uploaded lists is separate (:func:`rank_upload`): it runs
-after that commit, one transaction per provider, so a slow or failed ranking never holds back
-or undoes a stored upload, and the upload's arrays are freed before the ranking loads the PTL.
+An upload is one transaction: the entries, the batch record, its audit event, the changes it
+made to each list and the background ranking jobs that re-rank those lists commit together or
+not at all. The ranking itself runs after that commit, as a job (``app/rankings/jobs.py``), so
+the upload answers as soon as the batch is stored, a slow or failed ranking never holds back
+or undoes it, and a crash between the commit and the ranking leaves a queued job (and stale
+lists the recovery sweep finds) rather than a silently outdated list.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from app.errors import Conflict, Unprocessable
 from app.imd_loader import lsoa_vintage_of
 from app.ingest import RawTable, RowError, validate_table
 from app.ingest.store import store_entries
-from app.rankings import RankingError, run_ranking
+from app.rankings.jobs import latest_upload_runs, queue_ranking
+from app.rankings.lists import record_changes, stale_lists
 from app.reference_store import load_imd_lookup, load_reference_codes
-from models import ImdEdition, RankingRun, UploadBatch
+from models import ImdEdition, Job, UploadBatch
 from models.base import utcnow
 
 READ_CHUNK = 1 << 20
@@ -91,9 +94,11 @@ class IngestOutcome:
 
 @dataclass(frozen=True)
 class RankingAttempt:
-    """The ranking run that followed an upload for one provider, or why it failed."""
+    """The background job ranking one provider's lists after an upload, and where it is."""
 
     provider_code: str
+    job_id: int | None = None
+    state: str | None = None
     run_id: int | None = None
     error: str | None = None
 
@@ -151,54 +156,42 @@ def ingest_records(
     return _ingest(session, read, request, checksum, "json", today)
 
 
-def rank_upload(
-    session: Session, batch: UploadBatch, *, actor: str, imd_edition: str, today: date
+def upload_rankings(
+    session: Session, batch: UploadBatch, *, actor: str, replayed: bool
 ) -> list[RankingAttempt]:
-    """Rank each provider of a **committed** batch, each run in its own transaction.
+    """Each provider's ranking job for a stored batch (and its run once done).
 
-    Commits every run that succeeds. A run that fails is rolled back and reported (the
-    upload stays stored); a new run can be started with ``POST /api/v1/rankings``.
+    A replay re-queues the ranking of any provider whose lists are still waiting for one (the
+    first attempt was lost, e.g. the process was killed between the upload's commit and its
+    ranking; a job still queued absorbs the request). Only queues in the caller's
+    transaction.
     """
     attempts: list[RankingAttempt] = []
+    runs = {run.provider_code: run for run in latest_upload_runs(session, batch.id)}
     for provider in list(batch.provider_codes):
-        try:
-            run = run_ranking(
-                session,
+        job_id: int | None = None
+        # A new upload always asks (a queued job absorbs it; a running one may have read the
+        # lists before this change). A replay asks again only if its lists still wait.
+        if not replayed or stale_lists(session, provider):
+            if replayed:
+                logger.warning("re-queueing the ranking of %s for upload %s", provider, batch.id)
+            job_id = queue_ranking(
+                session, provider, actor=actor, reason="upload", upload_batch_id=batch.id
+            )
+        if job_id is None and provider in runs:
+            job_id = runs[provider].job_id
+        job = session.get(Job, job_id) if job_id is not None else None
+        run = runs.get(provider)
+        attempts.append(
+            RankingAttempt(
                 provider,
-                actor=actor,
-                trigger="upload",
-                census_date=today,
-                upload_batch_id=batch.id,
-                imd_edition=imd_edition,
+                job_id=job_id,
+                state=job.state if job is not None else None,
+                run_id=run.id if run is not None else None,
+                error=job.error if job is not None else None,
             )
-            run_id = run.id
-            session.commit()
-        except RankingError as exc:
-            session.rollback()
-            logger.warning("ranking %s after upload batch %s failed: %s", provider, batch.id, exc)
-            attempts.append(RankingAttempt(provider, error=str(exc)))
-            continue
-        except Exception as exc:  # the upload is committed: report, never fail it
-            session.rollback()
-            logger.exception("ranking %s after upload batch %s failed", provider, batch.id)
-            message = (
-                f"ranking failed unexpectedly ({type(exc).__name__}); the upload is stored: "
-                "start a run with POST /api/v1/rankings"
-            )
-            attempts.append(RankingAttempt(provider, error=message))
-            continue
-        attempts.append(RankingAttempt(provider, run_id=run_id))
+        )
     return attempts
-
-
-def upload_runs(session: Session, batch: UploadBatch) -> list[RankingAttempt]:
-    """The completed runs an earlier upload started (what a replayed request reports)."""
-    runs = session.execute(
-        select(RankingRun.provider_code, RankingRun.id)
-        .where(RankingRun.upload_batch_id == batch.id, RankingRun.completed_at.is_not(None))
-        .order_by(RankingRun.id)
-    ).all()
-    return [RankingAttempt(provider, run_id=run_id) for provider, run_id in runs]
 
 
 def _replay(
@@ -287,6 +280,7 @@ def _ingest(
     batch.inserted, batch.updated, batch.closed = counts.inserted, counts.updated, counts.closed
     batch.completed_at = utcnow()
     session.flush()
+    record_changes(session, counts.lists, now=batch.submitted_at)
     record_event(
         session,
         request.actor,

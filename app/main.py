@@ -17,6 +17,7 @@ from api.router import api_router
 from api.routes import health
 from app.audit_anchor import anchor_periodically
 from app.audit_keys import AuditKeys, bind_audit_keys
+from app.background import start_background
 from app.database import build_engine
 from app.settings import Settings, get_settings
 from web import install_web
@@ -43,8 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with anchor_periodically(engine, audit_keys, settings):
-            yield
+        background = start_background(engine, settings)
+        try:
+            async with anchor_periodically(engine, audit_keys, settings):
+                yield
+        finally:
+            background.stop()
         engine.dispose()
 
     logging.basicConfig(level=settings.log_level)
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "description": "Versioned rule sets per specialty: draft, preview, publish, "
                 "roll back (clinicians and admins change them).",
             },
+            {"name": "jobs", "description": "Background jobs: state, progress and errors."},
             {
                 "name": "simulations",
                 "description": "Equity impact simulation of rule sets on a provider's list, "

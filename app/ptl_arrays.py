@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import String, and_, cast, select
+from sqlalchemy import String, and_, cast, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.reference_store import load_imd_lookup
@@ -118,9 +118,11 @@ def load_open_ptl(
     provider_code: str,
     *,
     specialties: Sequence[str] | None = None,
+    lists: Sequence[tuple[str, str]] | None = None,
     imd_edition: str,
 ) -> LoadedPtl:
-    """The open entries of ``provider_code`` (optionally only ``specialties``).
+    """The open entries of ``provider_code`` (optionally only ``specialties``, or only the
+    ``lists`` given as (treatment function code, stage) pairs).
 
     Row order is whatever the database returns: ranks and the inputs hash do not depend on it.
 
@@ -135,6 +137,13 @@ def load_open_ptl(
     )
     if specialties is not None:
         query = query.where(PtlEntry.treatment_function_code.in_(list(specialties)))
+    if lists is not None:
+        codes = sorted({tfc for tfc, _ in lists})
+        query = query.where(PtlEntry.treatment_function_code.in_(codes))
+        pairs = sorted(set(lists))
+        query = query.where(
+            tuple_(PtlEntry.treatment_function_code, PtlEntry.pathway_stage).in_(pairs)
+        )
     # Core execution on the connection: no ORM row processing for a million rows.
     rows = session.connection().execute(query).all()
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in _COLUMNS]

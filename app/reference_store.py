@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,7 @@ from app.ingest.reference import ReferenceCodes
 from models import (
     ClinicalArea,
     EthnicCategory,
+    ImdEdition,
     ImdLsoa,
     InclusionGroup,
     PriorityCode,
@@ -43,8 +46,36 @@ def load_reference_codes(session: Session) -> ReferenceCodes:
     )
 
 
+_IMD_CACHE: dict[tuple[str, str], tuple[tuple[object, ...], ImdLookup]] = {}
+_IMD_CACHE_LOCK = threading.Lock()
+
+
 def load_imd_lookup(session: Session, edition: str) -> ImdLookup:
-    """The IMD lookup of ``edition``; empty when that edition is not loaded."""
+    """The IMD lookup of ``edition``; empty when that edition is not loaded.
+
+    Kept in memory per database and edition while the edition's stored row (checksum, count,
+    load time) is unchanged: reading 32,844 LSOAs costs more than a one-record push itself.
+    """
+    marker = session.execute(
+        select(ImdEdition.source_checksum, ImdEdition.lsoa_count, ImdEdition.loaded_at).where(
+            ImdEdition.code == edition
+        )
+    ).first()
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), edition)
+    stamp = tuple(marker) if marker is not None else ()
+    with _IMD_CACHE_LOCK:
+        cached = _IMD_CACHE.get(key)
+    if cached is not None and cached[0] == stamp and stamp:
+        return cached[1]
+    lookup = _read_imd_lookup(session, edition)
+    with _IMD_CACHE_LOCK:
+        if len(_IMD_CACHE) >= 8:
+            _IMD_CACHE.clear()
+        _IMD_CACHE[key] = (stamp, lookup)
+    return lookup
+
+
+def _read_imd_lookup(session: Session, edition: str) -> ImdLookup:
     rows = session.execute(
         select(
             ImdLsoa.lsoa_code,

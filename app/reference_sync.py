@@ -6,6 +6,7 @@ own files in ``EQUIWAIT_REFERENCE_DATA_DIR`` (see :mod:`app.reference_data.lists
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, delete, func, literal, select
@@ -13,7 +14,15 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.ingest.reference import ReferenceDataError
 from app.reference_data.lists import LoadedList, read_reference_lists
-from models import PtlEntry, RuleSetVersion
+from models import (
+    ClinicalArea,
+    EthnicCategory,
+    InclusionGroup,
+    PriorityCode,
+    PtlEntry,
+    RuleSetVersion,
+    TreatmentFunction,
+)
 
 #: Table name → the PTL entry column holding its codes, and whether it holds ";" lists.
 _USED_BY: dict[str, tuple[InstrumentedAttribute[str], bool]] = {
@@ -23,6 +32,16 @@ _USED_BY: dict[str, tuple[InstrumentedAttribute[str], bool]] = {
     "inclusion_groups": (PtlEntry.inclusion_groups, True),
     "clinical_areas": (PtlEntry.clinical_areas, True),
 }
+
+
+def reference_digest(session: Session) -> str:
+    """A digest of every reference list as stored (to tell whether a sync changed any)."""
+    digest = hashlib.sha256()
+    for model in (TreatmentFunction, EthnicCategory, PriorityCode, InclusionGroup, ClinicalArea):
+        table = model.__table__
+        rows = session.execute(select(*table.c).order_by(table.c.code)).all()
+        digest.update(repr((model.__tablename__, [tuple(row) for row in rows])).encode())
+    return digest.hexdigest()
 
 
 def sync_reference_data(session: Session, local_dir: Path | None = None) -> dict[str, int]:

@@ -104,6 +104,22 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
 
+    job_runner: Literal["in_process", "external"] = Field(
+        default="in_process",
+        description="`in_process`: the service runs background jobs itself (SQLite's runner, "
+        "or a procrastinate worker thread on PostgreSQL); `external`: only `equiwait worker` "
+        "processes do.",
+    )
+    scheduler: Literal["internal", "external"] = Field(
+        default="internal",
+        description="`internal`: the service queues its scheduled work (recovery sweep, "
+        "override expiry, future effective times, weekly equity snapshot) every "
+        "`schedule_interval_seconds`; `external`: an outside scheduler runs `equiwait tick`.",
+    )
+    schedule_interval_seconds: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    job_poll_seconds: float = Field(default=2.0, ge=0.05, le=600.0)
+    job_heartbeat_timeout_minutes: float = Field(default=10.0, ge=0.1)
+
     @field_validator("reference_data_dir")
     @classmethod
     def _existing_folder(cls, value: Path | None) -> Path | None:

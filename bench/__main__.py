@@ -10,6 +10,7 @@ BENCHMARKS = (
     "bench.scoring_benchmark",
     "bench.ingest_benchmark",
     "bench.ranked_read_benchmark",
+    "bench.background_benchmark",
     "bench.simulation_benchmark",
     "bench.gap_closure",
 )

@@ -1,8 +1,9 @@
 """Ingest benchmark: a 1,000,000-row PTL CSV in replace mode on SQLite and PostgreSQL.
 
 It times what an upload does, in the API's order: the ingest itself up to and including its
-commit (the target: < 60 s, < 2 GiB), then the ranking run that follows it. Peak memory (max
-RSS) is read after the ingest and again after the run, so the second figure covers the whole
+commit, with the ranking job it queues (the answer: < 60 s, < 2 GiB), then that background
+job until every list is served (the whole upload until served: < 60 s). Peak memory (max
+RSS) is read after the ingest and again after the job, so the second figure covers the whole
 upload. Each database runs in its own process so its peak is measured alone.
 Usage: ``python -m bench.ingest_benchmark [--rows N]``; PostgreSQL is measured when
 ``EQUIWAIT_TEST_POSTGRES_URL`` points at a server (``bash scripts/postgres.sh`` starts one).
@@ -22,10 +23,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from models import UploadBatch
+from models import RankingList, UploadBatch
+from models.base import utcnow
 
 
 def _peak_mib() -> int:
@@ -36,7 +38,9 @@ def _measure(url: str, csv_path: Path) -> dict[str, float | int | str]:
     """Migrate a fresh database at ``url``, ingest ``csv_path`` once and rank it, timed."""
     from app.bootstrap import prepare_database
     from app.database import build_engine, session_scope
-    from app.ingestion import IngestRequest, ingest_csv, rank_upload
+    from app.ingestion import IngestRequest, ingest_csv, upload_rankings
+    from app.jobs import execute
+    from app.settings import Settings
 
     engine = build_engine(url)
     prepare_database(engine, load_default_imd=True, show_progress=False)
@@ -45,23 +49,26 @@ def _measure(url: str, csv_path: Path) -> dict[str, float | int | str]:
     started = time.perf_counter()
     with session_scope(engine) as session, csv_path.open("rb") as handle:
         outcome = ingest_csv(session, handle, request, today=today)
+        attempts = upload_rankings(session, outcome.batch, actor="bench", replayed=False)
     ingest_seconds = time.perf_counter() - started  # session_scope has committed
     if outcome.batch.outcome != "succeeded":
         raise SystemExit(f"benchmark file rejected: {outcome.errors[:3]}")
     ingest_peak = _peak_mib()
     batch_id = outcome.batch.id
     del outcome
+    settings = Settings(environment="test", database_url=url, secret_key="b" * 40)
     started = time.perf_counter()
-    with session_scope(engine) as session:
-        batch = session.get_one(UploadBatch, batch_id)
-        attempts = rank_upload(
-            session, batch, actor="bench", imd_edition=request.imd_edition, today=today
-        )
-        rows = batch.inserted
+    job_started = utcnow()
+    states = [execute(engine, settings, a.job_id) for a in attempts if a.job_id is not None]
     ranking_seconds = time.perf_counter() - started
-    failed = [attempt.error for attempt in attempts if attempt.error]
-    if failed:
-        raise SystemExit(f"ranking after the upload failed: {failed}")
+    with session_scope(engine) as session:
+        # The lists switch when the run commits; the job then takes the week's snapshot.
+        last_served = session.scalar(select(func.max(RankingList.served_at)))
+    served_seconds = (last_served - job_started).total_seconds() if last_served else None
+    if states != ["succeeded"] * len(attempts):
+        raise SystemExit(f"ranking after the upload failed: {states}")
+    with session_scope(engine) as session:
+        rows = session.get_one(UploadBatch, batch_id).inserted
     engine.dispose()
     return {
         "database": engine.dialect.name,
@@ -69,6 +76,7 @@ def _measure(url: str, csv_path: Path) -> dict[str, float | int | str]:
         "ingest_seconds": round(ingest_seconds, 2),
         "ingest_peak_rss_mib": ingest_peak,
         "ranking_seconds": round(ranking_seconds, 2),
+        "served_after_seconds": None if served_seconds is None else round(served_seconds, 2),
         "upload_peak_rss_mib": _peak_mib(),
     }
 
@@ -121,9 +129,10 @@ def main() -> None:
                 f"{result['database']:<10} {result['rows']:>9,} rows: ingest (with commit) "
                 f"{result['ingest_seconds']:>6.1f} s, peak RSS {result['ingest_peak_rss_mib']:>5} "
                 f"MiB: {'meets' if meets else 'MISSES'} the target (< 60 s, < 2 GiB); "
-                f"then the ranking run {result['ranking_seconds']:>6.1f} s; whole upload "
-                f"{result['ingest_seconds'] + result['ranking_seconds']:>6.1f} s, peak RSS "
-                f"{result['upload_peak_rss_mib']:>5} MiB"
+                f"then the ranking job {result['ranking_seconds']:>6.1f} s (every list served "
+                f"after {result['served_after_seconds']:>6.1f} s of it); until every list is "
+                f"served {result['ingest_seconds'] + result['served_after_seconds']:>6.1f} s "
+                f"(target < 60 s), peak RSS {result['upload_peak_rss_mib']:>5} MiB"
             )
         print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -2,8 +2,15 @@
 
 from models.audit import AuditEvent
 from models.base import Base
+from models.jobs import Job
 from models.ptl import PtlEntry, UploadBatch
-from models.rankings import RankingOverride, RankingResult, RankingRun
+from models.rankings import (
+    RankingList,
+    RankingOverride,
+    RankingResult,
+    RankingRun,
+    RankingRunList,
+)
 from models.reference import (
     ClinicalArea,
     EthnicCategory,
@@ -26,11 +33,14 @@ __all__ = [
     "ImdEdition",
     "ImdLsoa",
     "InclusionGroup",
+    "Job",
     "PriorityCode",
     "PtlEntry",
+    "RankingList",
     "RankingOverride",
     "RankingResult",
     "RankingRun",
+    "RankingRunList",
     "RuleSetVersion",
     "TreatmentFunction",
     "UploadBatch",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -24,7 +25,7 @@ from models.base import Base, utcnow
 from models.ptl import BigId
 
 OVERRIDE_KINDS: Final = ("pin_ahead", "hold_back", "adjust_uplift")
-RUN_TRIGGERS: Final = ("upload", "manual")
+RUN_TRIGGERS: Final = ("upload", "manual", "change")
 
 
 class RankingRun(Base):
@@ -35,7 +36,7 @@ class RankingRun(Base):
 
     __tablename__ = "ranking_runs"
     __table_args__ = (
-        CheckConstraint("trigger IN ('upload', 'manual')", name="trigger"),
+        CheckConstraint("trigger IN ('upload', 'manual', 'change')", name="trigger"),
         Index("ix_ranking_runs_latest", "provider_code", "completed_at", "id"),
     )
 
@@ -60,6 +61,60 @@ class RankingRun(Base):
     list_count: Mapped[int] = mapped_column(Integer)
     override_count: Mapped[int] = mapped_column(Integer)
     """Overrides requested in this run (applied or ignored)."""
+    job_id: Mapped[int | None] = mapped_column(BigId)
+    """The background job that made the run (None: asked for directly)."""
+
+
+class RankingList(Base):
+    """One list (provider + specialty + stage): which run serves it and how fresh that is.
+
+    ``change_seq`` counts changes to the list's entries, overrides and reference data;
+    ``ranked_seq`` is the count the serving run had read before it loaded the entries, so the
+    list is stale while ``change_seq > ranked_seq`` (rule versions and override expiry are
+    compared at read time instead). ``run_id`` switches in the run's own transaction: a list
+    is always served whole from one run.
+    """
+
+    __tablename__ = "ranking_lists"
+
+    provider_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    treatment_function_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    pathway_stage: Mapped[str] = mapped_column(String(12), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ranking_runs.id"))
+    change_seq: Mapped[int] = mapped_column(Integer, default=1)
+    ranked_seq: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When the list's entries, overrides or reference data last changed."""
+    served_at: Mapped[datetime | None] = mapped_column()
+    """When ``run_id`` started serving the list."""
+
+
+class RankingRunList(Base):
+    """One list a run ranked: its size and the columns the equity report reads.
+
+    ``report_columns`` holds the list's entries as compact arrays (clock start, IMD decile,
+    ethnic group, inclusion groups, priority, parked) so the equity report is served from
+    what the run already computed, without loading the PTL again.
+    """
+
+    __tablename__ = "ranking_run_lists"
+    __table_args__ = (
+        Index(
+            "ix_ranking_run_lists_list",
+            "provider_code",
+            "treatment_function_code",
+            "pathway_stage",
+            "run_id",
+        ),
+    )
+
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("ranking_runs.id"), primary_key=True)
+    treatment_function_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    pathway_stage: Mapped[str] = mapped_column(String(12), primary_key=True)
+    provider_code: Mapped[str] = mapped_column(String(5))
+    entry_count: Mapped[int] = mapped_column(Integer)
+    parked_count: Mapped[int] = mapped_column(Integer)
+    report_columns: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RankingOverride(Base):

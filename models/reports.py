@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, SmallInteger, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -26,3 +26,5 @@ class EquitySnapshot(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Computed later from stored history (entries open on ``census_date``), not that week."""

@@ -1,5 +1,7 @@
 """`make run`: migrate an embedded SQLite database, load demo data and serve the API.
 
+The server runs background jobs (rankings after every change) and its schedule in-process.
+
 Idempotent: a second run reuses the database and demo file it finds under ``var/``.
 """
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -102,7 +104,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     template_name: str = request.getfixturevalue("postgres_template")
     admin_url = _postgres_admin_url()
     assert admin_url is not None
-    name = f"equiwait_t_{_worker()}_{next(_counter)}"
+    name = f"equiwait_t_{_worker()}_{os.getpid()}_{next(_counter)}"
     admin = _admin_engine(admin_url)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
@@ -114,12 +116,56 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    # The schedule is started only by the tests about it: its snapshots and sweeps would
+    # otherwise interleave with what other tests set up.
     return Settings(
         environment="test",
         database_url=database_url,
         secret_key=TEST_SECRET,
         audit_anchor_file=tmp_path / "audit_anchors.jsonl",
+        scheduler="external",
+        job_poll_seconds=0.2,
     )
+
+
+def wait_for_jobs(engine: Engine, *, timeout: float = 120.0) -> None:
+    """Until no job that is due is queued or running (the background has caught up)."""
+    from sqlalchemy import func, or_, select
+
+    from models import Job
+    from models.base import utcnow
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as connection:
+            busy = connection.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(
+                    or_(
+                        Job.state == "running",
+                        (Job.state == "queued") & (Job.run_after <= utcnow()),
+                    )
+                )
+            )
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{busy} background job(s) still busy after {timeout} s")
+        time.sleep(0.02)
+
+
+class WaitingClient(TestClient):
+    """A test client that, after each request, waits for the background jobs it queued
+    (``wait_for_jobs = False`` to look at the answer before they ran)."""
+
+    wait_for_jobs = True
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        response = super().request(*args, **kwargs)
+        if self.wait_for_jobs:
+            wait_for_jobs(self.app.state.engine)  # type: ignore[attr-defined]
+        return response
 
 
 @pytest.fixture
@@ -130,10 +176,10 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def client(settings: Settings) -> Iterator[WaitingClient]:
     from app.main import create_app
 
-    with TestClient(create_app(settings)) as test_client:
+    with WaitingClient(create_app(settings)) as test_client:
         yield test_client
 
 

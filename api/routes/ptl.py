@@ -29,8 +29,7 @@ from app.ingestion import (
     RowsRejected,
     ingest_csv,
     ingest_records,
-    rank_upload,
-    upload_runs,
+    upload_rankings,
 )
 from app.privacy import (
     age_band,
@@ -76,9 +75,9 @@ def _answer(
     request: IngestRequest,
     response: Response,
 ) -> UploadResultOut:
-    """Commit the upload, then rank what it stored (each run its own transaction)."""
-    session.commit()
+    """Commit the upload with its ranking jobs and answer at once (the jobs rank after)."""
     if outcome.errors:
+        session.commit()
         shown = outcome.errors[: settings.max_reported_errors]
         raise RowsRejected(
             "upload",
@@ -89,16 +88,12 @@ def _answer(
     if outcome.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-        attempts = upload_runs(session, outcome.batch)
     else:
         response.headers["Location"] = f"/api/v1/ptl/uploads/{outcome.batch.id}"
-        attempts = rank_upload(
-            session,
-            outcome.batch,
-            actor=request.actor,
-            imd_edition=request.imd_edition,
-            today=date.today(),
-        )
+    attempts = upload_rankings(
+        session, outcome.batch, actor=request.actor, replayed=outcome.replayed
+    )
+    session.commit()
     batch = UploadBatchOut.model_validate(outcome.batch)
     rankings = [UploadRankingOut(**vars(attempt)) for attempt in attempts]
     return UploadResultOut(**batch.model_dump(), rankings=rankings)
@@ -130,9 +125,9 @@ def upload_ptl_csv(
     """Validate the whole file, then store it all or nothing.
 
     A file with any invalid row is rejected with 422 listing every error (row 1 is the header)
-    and nothing is written. See `docs/ptl-format.md` for the columns and rules. Once stored,
-    each provider's list is ranked; `rankings` gives each run's id, or why it failed (the
-    upload stays stored either way).
+    and nothing is written. See `docs/ptl-format.md` for the columns and rules. The answer
+    comes as soon as the batch is stored: `rankings` gives each provider's background ranking
+    job (`GET /api/v1/jobs/{id}`), which re-ranks the lists whose entries changed.
     """
     if file.size is not None and file.size > settings.max_upload_bytes:
         raise _too_large(settings.max_upload_bytes)

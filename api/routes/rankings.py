@@ -13,12 +13,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from api.deps import AnyReader, SessionDep, SettingsDep, get_engine, require_roles
 from api.errors import responses
 from api.pagination import CursorCodec, CursorQuery, Cursors, InvalidCursor, LimitQuery, Page
 from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, RowId, RowIdPath
 from api.schemas.rankings import (
+    ListFreshnessOut,
     OverrideCreate,
     OverrideOut,
     OverrideRevoke,
@@ -32,14 +34,23 @@ from api.schemas.rankings import (
 from app import rankings
 from app.database import session_factory
 from app.privacy import record_identifying_export
+from app.rankings.lists import ListFreshness, list_freshness
+from app.rankings.overrides import queued_ranking
 from app.rankings.ranked import ListKey
-from app.rankings.views import csv_chunks, csv_filename, ranked_records, rationale_record
+from app.rankings.views import (
+    STALE_HEADER,
+    csv_chunks,
+    csv_filename,
+    freshness_record,
+    ranked_records,
+    rationale_record,
+)
 from app.security import Principal, Role
 from models.base import as_utc
 
 router = APIRouter(tags=["rankings"])
 
-Runner = Annotated[Principal, Depends(require_roles(Role.SCHEDULER, Role.ADMIN))]
+Runner = Annotated[Principal, Depends(require_roles(Role.SCHEDULER, Role.CLINICIAN, Role.ADMIN))]
 OverrideEditor = Annotated[Principal, Depends(require_roles(Role.CLINICIAN, Role.ADMIN))]
 RationaleReader = Annotated[
     Principal, Depends(require_roles(Role.AUDITOR, Role.CLINICIAN, Role.ADMIN))
@@ -146,10 +157,20 @@ def _csv_stream(
     served: rankings.ServedRuns,
     filters: rankings.RankedFilters,
     principal: Principal,
+    freshness: dict[tuple[str, str], ListFreshness],
 ) -> Iterator[str]:
     """The CSV download, read with its own session while the response streams."""
     with session_factory(engine)() as session:
-        yield from csv_chunks(session, served, filters, principal)
+        yield from csv_chunks(session, served, filters, principal, freshness=freshness)
+
+
+def _freshness(
+    session: Session, served: rankings.ServedRuns, filters: rankings.RankedFilters
+) -> dict[tuple[str, str], ListFreshness]:
+    """Freshness of the lists a request reads (each list now, whatever run it reads)."""
+    keys = [segment.key for segment in served.segments(filters.specialty, filters.stage)]
+    found = list_freshness(session, served.provider_code, lists=keys)
+    return {(f.specialty, f.stage): f for f in found}
 
 
 @router.get(
@@ -170,6 +191,7 @@ def list_ranked_entries(
     session: SessionDep,
     cursors: Cursors,
     engine: Annotated[Engine, Depends(get_engine)],
+    response: Response,
     provider: Annotated[
         str | None,
         Query(
@@ -227,15 +249,20 @@ def list_ranked_entries(
         "priority": code,
         "include_parked": include_parked,
     }
+    freshness = _freshness(session, served, filters)
+    stale = any(f.stale for f in freshness.values())
     if format == "csv":
         record_identifying_export(
             session, principal, "ranked_list", rows=None, provider_code=served.provider_code,
             details=exported,
         )  # fmt: skip
         return StreamingResponse(
-            _csv_stream(engine, served, filters, principal),
+            _csv_stream(engine, served, filters, principal, freshness),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{csv_filename(served)}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{csv_filename(served)}"',
+                STALE_HEADER: "true" if stale else "false",
+            },
         )
     rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
     names = rankings.specialty_names(session)
@@ -243,9 +270,14 @@ def list_ranked_entries(
         session, principal, "ranked_list", rows=len(rows), provider_code=served.provider_code,
         details=exported,
     )  # fmt: skip
+    response.headers[STALE_HEADER] = "true" if stale else "false"
     return RankedPage(
         items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],
         next_cursor=cursors.encode([served.run_ids, *next_key]) if next_key else None,
+        stale=stale,
+        freshness=[
+            ListFreshnessOut.model_validate(freshness_record(f)) for f in freshness.values()
+        ],
     )
 
 
@@ -268,7 +300,9 @@ def create_override(
 ) -> OverrideOut:
     """Pin ahead, hold back or adjust the uplift of an open entry, with a reason and expiry.
 
-    One active override per pathway (409 otherwise: revoke the old one first).
+    The entry's list is re-ranked in the background (`ranking_job_id`), and again when the
+    override expires. One active override per pathway (409 otherwise: revoke the old one
+    first).
     """
     override = rankings.create_override(
         session,
@@ -296,6 +330,7 @@ def create_override(
     )
     out = OverrideOut.model_validate(override)
     out.ranking_run_id = run.id if run else None
+    out.ranking_job_id = queued_ranking(session, override)
     return out
 
 
@@ -338,7 +373,9 @@ def revoke_override(
     override = rankings.revoke_override(
         session, override_id, actor=principal.actor, reason=body.reason
     )
-    return OverrideOut.model_validate(override)
+    out = OverrideOut.model_validate(override)
+    out.ranking_job_id = queued_ranking(session, override)
+    return out
 
 
 @router.get(
@@ -352,6 +389,7 @@ def get_rationale(
     provider: ProviderQuery,
     principal: RationaleReader,
     session: SessionDep,
+    response: Response,
     at: Annotated[
         datetime | None,
         Query(description="The moment (ISO 8601; no zone = UTC). Default: now."),
@@ -363,4 +401,12 @@ def get_rationale(
     found = rankings.entry_rationale(
         session, provider.upper(), pathway_id, actor=principal.actor, at=moment
     )
-    return RationaleOut.model_validate(rationale_record(found))
+    out = RationaleOut.model_validate(rationale_record(found))
+    row = found.row
+    now = list_freshness(
+        session, row.provider_code, lists=[(row.treatment_function_code, row.pathway_stage)]
+    )
+    if now:
+        out.freshness = ListFreshnessOut.model_validate(freshness_record(now[0]))
+        response.headers[STALE_HEADER] = "true" if now[0].stale else "false"
+    return out

@@ -35,6 +35,7 @@ from app.reports import (
 )
 from app.reports.charts import MEDIA_TYPES, ChartFormat, gap_trend_chart, wait_by_quintile_chart
 from app.reports.columns import provider_has_entries
+from app.reports.served import served_report
 from app.reports.snapshots import has_snapshots
 from models import EquitySnapshot
 
@@ -137,18 +138,30 @@ def get_equity_report(
     census_date: CensusQuery = None,
     include_parked: ParkedQuery = False,
     fmt: FormatQuery = "json",
+    live: Annotated[
+        bool,
+        Query(description="Load the PTL now instead of reading the lists' serving runs."),
+    ] = False,
 ) -> EquityReportOut | Response:
     """Count, median and 92nd-percentile wait (weeks), share over 18 and 52 weeks per group,
     and the gap between the most and least deprived quintiles.
 
-    Parked pathways are left out of the statistics by default and counted in `parked_count`.
-    `format=csv` answers one row per group (see docs/metrics.md).
+    Today's report is served from what the lists' ranking runs stored (`source: served`);
+    `live=true` loads the PTL now, and a past census date reports the entries open on that
+    date. Parked pathways are left out of the statistics by default and counted in
+    `parked_count`. `format=csv` answers one row per group (see docs/metrics.md).
     """
     code = provider.upper()
     census = _census(census_date)
     filters = _filters(session, specialty, priority, stage)
+    report = None
+    if not live and census == date.today():
+        report = served_report(session, code, census, filters, include_parked=include_parked)
     try:
-        report = build_equity_report(session, code, census, filters, include_parked=include_parked)
+        if report is None:
+            report = build_equity_report(
+                session, code, census, filters, include_parked=include_parked
+            )
     except ProviderNotFound as exc:
         raise _missing(code) from exc
     if fmt == "csv":

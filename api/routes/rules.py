@@ -67,7 +67,9 @@ def _out(session: Session, row: RuleSetVersion, response: Response | None = None
     current = in_force_rows(session, now).get(row.specialty)
     if response is not None and row.status == DRAFT:
         response.headers["ETag"] = _etag(row)
-    return RuleVersionOut.with_document(row, current.id if current else None, now)
+    out = RuleVersionOut.with_document(row, current.id if current else None, now)
+    out.ranking_job_ids = service.queued_rankings(session, row)
+    return out
 
 
 @router.get(

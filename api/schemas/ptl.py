@@ -73,25 +73,38 @@ class UploadBatchOut(BaseModel):
 
 
 class UploadRankingOut(BaseModel):
-    """The ranking run started for one provider right after the upload was stored."""
+    """The background job re-ranking one provider's changed lists after the upload."""
 
     provider_code: str
+    job_id: int | None = Field(
+        default=None,
+        description="The ranking job (`GET /api/v1/jobs/{id}`): queued when the upload "
+        "answers, and shared with other changes waiting for the same provider.",
+    )
+    state: str | None = Field(
+        default=None, description="The job's state when this answer was made."
+    )
     run_id: int | None = Field(
-        description="The run (`GET /api/v1/rankings/{id}`); null if it failed."
+        default=None,
+        description="The run that ranked the lists, once one has (`GET /api/v1/rankings/{id}`).",
     )
     error: str | None = Field(
         default=None,
-        description="Why the run failed. The upload itself is stored; start a run with "
-        "`POST /api/v1/rankings`.",
+        description="Why the job failed, if it did. The upload itself is stored either way.",
     )
 
 
 class UploadResultOut(UploadBatchOut):
-    """The answer to an upload: the batch, and the ranking run that followed per provider."""
+    """The answer to an upload: the batch, and the ranking job queued per provider."""
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{**_BATCH_EXAMPLE, "rankings": [{"provider_code": "RZZ", "run_id": 12}]}]
+            "examples": [
+                {
+                    **_BATCH_EXAMPLE,
+                    "rankings": [{"provider_code": "RZZ", "job_id": 41, "state": "queued"}],
+                }
+            ]
         }
     )
 

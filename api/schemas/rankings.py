@@ -47,6 +47,7 @@ _RUN_EXAMPLE: dict[str, Any] = {
     "parked_count": 3120,
     "list_count": 36,
     "override_count": 2,
+    "job_id": 41,
 }
 
 
@@ -85,7 +86,10 @@ class RunOut(BaseModel):
     started_at: datetime
     completed_at: datetime
     requested_by: str
-    trigger: Literal["upload", "manual"]
+    trigger: Literal["upload", "manual", "change"] = Field(
+        description="`upload`: a job after an upload; `change`: a job after another change "
+        "(rules, overrides, reference data) or the recovery sweep; `manual`: `POST /rankings`."
+    )
     upload_batch_id: int | None
     specialties: list[str] | None = Field(description="null: every specialty was ranked.")
     rule_versions: dict[str, int | None] = Field(
@@ -98,6 +102,9 @@ class RunOut(BaseModel):
     parked_count: int
     list_count: int
     override_count: int
+    job_id: int | None = Field(
+        default=None, description="The background job that made the run (`GET /api/v1/jobs/{id}`)."
+    )
 
 
 class AppliedOverride(BaseModel):
@@ -178,11 +185,68 @@ class RankedEntryOut(BaseModel):
     override: AppliedOverride | None
 
 
+_FRESHNESS_EXAMPLE: dict[str, Any] = {
+    "specialty": "110",
+    "pathway_stage": "admitted",
+    "run_id": 12,
+    "ranked_at": "2026-11-23T09:15:05Z",
+    "rule_versions": {"110": 4, "default": None},
+    "latest_change_at": "2026-11-23T09:15:02Z",
+    "stale": False,
+    "stale_reasons": [],
+}
+
+
+class ListFreshnessOut(BaseModel):
+    """How current one list is: its serving run, and whether a change waits for a re-rank."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_FRESHNESS_EXAMPLE]})
+
+    specialty: str
+    pathway_stage: str
+    run_id: int | None = Field(description="The run serving the list now.")
+    ranked_at: datetime | None = Field(description="When that run was made (completed).")
+    rule_versions: dict[str, int | None] = Field(
+        description="The rule versions it used for this list: its specialty's own rule set "
+        "(when it had one) and `default` (RuleSetVersion ids; null = the shipped default)."
+    )
+    latest_change_at: datetime = Field(
+        description="The latest change to the list's entries, overrides, reference data or "
+        "the rules in force for it."
+    )
+    stale: bool = Field(description="True while a change waits for its re-rank.")
+    stale_reasons: list[str] = Field(
+        description="What changed since the serving run: `entries` (entries, overrides or "
+        "reference data), `rules`, `override_expired`, `never_ranked`."
+    )
+
+
 class RankedPage(BaseModel):
     """One page of a ranked list; pass ``next_cursor`` back as ``cursor`` for the next."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [RankedEntryOut.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "next_cursor": "WzEyLCIxMTAiLCJhZG1pdHRlZCIsMTAwXQ.c2lnbmF0dXJlIGJ5dGVz",
+                    "stale": False,
+                    "freshness": [_FRESHNESS_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     items: list[RankedEntryOut]
     next_cursor: str | None
+    stale: bool = Field(
+        default=False,
+        description="True when any list this request reads waits for a re-rank (the "
+        "`Equiwait-Stale` header says the same).",
+    )
+    freshness: list[ListFreshnessOut] = Field(
+        default_factory=list, description="One item per list this request reads."
+    )
 
 
 class OverrideCreate(BaseModel):
@@ -269,6 +333,11 @@ class OverrideOut(BaseModel):
     revoke_reason: str | None
     ranking_run_id: int | None = Field(
         default=None, description="The run started by `?rerank=true`, if any."
+    )
+    ranking_job_id: int | None = Field(
+        default=None,
+        description="The background job re-ranking the entry's list after this change "
+        "(`GET /api/v1/jobs/{id}`).",
     )
 
 
@@ -387,6 +456,9 @@ class RationaleOut(BaseModel):
 
     at: datetime = Field(description="The moment asked about.")
     run: RunOut = Field(description="The run in force at `at` for this entry's list.")
+    freshness: ListFreshnessOut | None = Field(
+        default=None, description="The entry's list now: its serving run and staleness."
+    )
     provider_code: str
     pathway_id: str
     specialty_name: str

@@ -111,6 +111,12 @@ class EquityReportOut(BaseModel):
         "when reporting on a past date)."
     )
     entries_measured: int = Field(description="Entries counted in the wait statistics.")
+    source: str = Field(
+        default="live",
+        description="`served`: computed from the entries as the lists' serving ranking runs "
+        "read them (today, without `live=true`); `live`: loaded from the PTL now (a past "
+        "census date is always live and point in time).",
+    )
     overall: WaitGroupOut = Field(description="All measured pathways.")
     by_imd_quintile: list[WaitGroupOut] = Field(
         description="Quintiles 1 (most deprived) to 5, then `unknown` (no IMD decile). "

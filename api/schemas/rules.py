@@ -104,6 +104,12 @@ class RuleVersionSummary(BaseModel):
 class RuleVersionOut(RuleVersionSummary):
     """A version with its document."""
 
+    ranking_job_ids: list[int] | None = Field(
+        default=None,
+        description="On a publication or rollback: the background jobs that re-rank the "
+        "lists it reorders, at its `effective_from` (`GET /api/v1/jobs/{id}`).",
+    )
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{**_VERSION_EXAMPLE, "document": _edited_document_example()}]

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 from app.database import session_scope
 from app.demo.generator import generate_ptl
 from app.demo.writer import write_ptl_csv
-from app.ingestion import IngestRequest, ingest_csv, rank_upload
+from app.ingestion import IngestRequest, ingest_csv
+from app.rankings import run_ranking
 from models import PtlEntry
 
 
@@ -47,10 +48,17 @@ def load_demo(
     if outcome.batch.outcome != "succeeded":
         raise DemoRejected(f"demo data was rejected: {outcome.errors[:5]}")
     said.append(f"loaded demo PTL: batch {outcome.batch.id}")
-    with session_scope(engine) as session:
-        batch = session.merge(outcome.batch)
-        for attempt in rank_upload(
-            session, batch, actor="demo-loader", imd_edition=imd_edition, today=census
-        ):
-            said.append(f"ranked {attempt.provider_code}: {attempt.error or 'ok'}")
+    for provider in outcome.batch.provider_codes:
+        # Ranked now, in its own transaction, so the pages show the list from the start.
+        with session_scope(engine) as session:
+            run = run_ranking(
+                session,
+                provider,
+                actor="demo-loader",
+                trigger="upload",
+                census_date=census,
+                upload_batch_id=outcome.batch.id,
+                imd_edition=imd_edition,
+            )
+            said.append(f"ranked {provider}: run {run.id}")
     return said

@@ -55,13 +55,18 @@ STAGING = Table(
 )
 
 
+ListKey = tuple[str, str, str]
+"""(provider code, treatment function code, pathway stage): one ranked list."""
+
+
 @dataclass(frozen=True)
 class StoreCounts:
-    """What a batch changed."""
+    """What a batch changed, and the lists whose entries it changed."""
 
     inserted: int
     updated: int
     closed: int
+    lists: frozenset[ListKey] = frozenset()
 
 
 def _column_values(name: str, values: Any) -> np.ndarray:
@@ -127,17 +132,40 @@ def _upsert_sql() -> str:
     )
 
 
+# The lists existing entries were on before this batch (an entry may move to another list),
+# and how many of the rows already exist.
 _EXISTING_SQL = (
-    "SELECT count(*) FROM ptl_staging s JOIN ptl_entries e "
-    "ON e.provider_code = s.provider_code AND e.pathway_id = s.pathway_id"
+    "SELECT e.provider_code, e.treatment_function_code, e.pathway_stage, count(*) "
+    "FROM ptl_staging s JOIN ptl_entries e "
+    "ON e.provider_code = s.provider_code AND e.pathway_id = s.pathway_id "
+    "GROUP BY e.provider_code, e.treatment_function_code, e.pathway_stage"
 )
 _OPEN_SQL = "SELECT count(*) FROM ptl_entries WHERE is_open = true AND provider_code IN :providers"
 _CLOSE_SQL = (
     "UPDATE ptl_entries SET is_open = false, closed_at = :now, last_batch_id = :batch_id, "
     "updated_at = :now WHERE is_open = true AND provider_code IN :providers AND NOT EXISTS ("
     "SELECT 1 FROM ptl_staging s WHERE s.provider_code = ptl_entries.provider_code "
-    "AND s.pathway_id = ptl_entries.pathway_id)"
+    "AND s.pathway_id = ptl_entries.pathway_id) "
+    "RETURNING provider_code, treatment_function_code, pathway_stage"
 )
+
+
+def _row_lists(columns: Mapping[str, Any]) -> set[ListKey]:
+    """The distinct lists the batch's rows are on (each column coded once, then combined)."""
+    names = ("provider_code", "treatment_function_code", "pathway_stage")
+    uniques, codes = [], []
+    for name in names:
+        values, inverse = np.unique(np.asarray(columns[name]), return_inverse=True)
+        uniques.append([str(v) for v in values.tolist()])
+        codes.append(inverse.astype(np.int64).ravel())
+    if not codes[0].size:
+        return set()
+    n_t, n_s = len(uniques[1]), len(uniques[2])
+    combined = np.unique(codes[0] * (n_t * n_s) + codes[1] * n_s + codes[2])
+    return {
+        (uniques[0][c // (n_t * n_s)], uniques[1][(c // n_s) % n_t], uniques[2][c % n_s])
+        for c in combined.tolist()
+    }
 
 
 def store_entries(
@@ -159,7 +187,9 @@ def store_entries(
         raise ValueError(f"columns missing for storage: {', '.join(missing)}")
     connection = session.connection()
     _load_staging(connection, columns, n_rows)
-    existing = int(connection.exec_driver_sql(_EXISTING_SQL).scalar_one())
+    before = connection.exec_driver_sql(_EXISTING_SQL).all()
+    existing = sum(int(row[3]) for row in before)
+    lists = _row_lists(columns) | {(row[0], row[1], row[2]) for row in before}
     params = {"batch_id": batch_id, "now": now}
     stamp = bindparam("now", type_=UTCDateTime())
     connection.execute(text(_upsert_sql()).bindparams(stamp), params)
@@ -171,6 +201,10 @@ def store_entries(
         count = text(_OPEN_SQL).bindparams(bindparam("providers", expanding=True))
         if int(connection.execute(count, providers).scalar_one()) > n_rows:
             close = text(_CLOSE_SQL).bindparams(stamp, bindparam("providers", expanding=True))
-            closed = int(connection.execute(close, {**params, **providers}).rowcount)
+            gone = connection.execute(close, {**params, **providers}).all()
+            closed = len(gone)
+            lists |= {(row[0], row[1], row[2]) for row in gone}
     connection.exec_driver_sql("DROP TABLE ptl_staging")
-    return StoreCounts(inserted=n_rows - existing, updated=existing, closed=closed)
+    return StoreCounts(
+        inserted=n_rows - existing, updated=existing, closed=closed, lists=frozenset(lists)
+    )

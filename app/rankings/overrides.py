@@ -1,7 +1,8 @@
 """Clinicians' overrides of one entry: create, revoke, list, and the set a run applies.
 
-An override changes nothing by itself: the next ranking run applies every override active at
-its census moment (created by then, not yet expired, not revoked by then).
+Every run applies the overrides active at its census moment (created by then, not yet expired,
+not revoked by then). Creating or revoking one marks its list changed and queues the list's
+re-rank in the same transaction; its expiry queues another for that moment.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
 from app.rankings.errors import Conflict, Invalid, NotFound
+from app.rankings.jobs import queue_ranking
+from app.rankings.lists import pathway_list, record_changes
 from models import PtlEntry, RankingOverride
 from models.base import utcnow
 from models.rankings import OVERRIDE_KINDS
@@ -125,7 +128,35 @@ def create_override(
         },
         occurred_at=moment,
     )
+    _queue(session, provider_code, entry.treatment_function_code, pathway_id, actor, moment)
+    # Its expiry reorders the list too: a job waits for that moment (the sweep backs it up).
+    queue_ranking(
+        session, provider_code, actor=actor, reason="override_expiry", run_after=expires_at
+    )
     return override
+
+
+def _queue(
+    session: Session,
+    provider_code: str,
+    specialty: str | None,
+    pathway_id: str,
+    actor: str,
+    moment: datetime,
+) -> None:
+    """Mark the pathway's list changed and queue its re-rank (in this transaction)."""
+    key = pathway_list(session, provider_code, pathway_id)
+    if key is not None:
+        record_changes(session, [key], now=moment)
+    session.info.setdefault("ranking_jobs", {})[(provider_code, pathway_id)] = queue_ranking(
+        session, provider_code, actor=actor, reason="override"
+    )
+
+
+def queued_ranking(session: Session, override: RankingOverride) -> int | None:
+    """The ranking job a change to ``override`` queued in this session."""
+    jobs: dict[tuple[str, str], int] = session.info.get("ranking_jobs", {})
+    return jobs.get((override.provider_code, override.pathway_id))
 
 
 def revoke_override(
@@ -173,6 +204,7 @@ def revoke_override(
         },
         occurred_at=moment,
     )
+    _queue(session, override.provider_code, specialty, override.pathway_id, actor, moment)
     return override
 
 

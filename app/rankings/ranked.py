@@ -2,17 +2,17 @@
 
 Order is (treatment function, stage, list position): ranks 1..n of each list, then (when
 asked for) its parked entries. Each list is read from the run serving it
-(:mod:`app.rankings.served`); the index ``ix_ranking_results_list`` serves every segment, so
-a page costs an index range scan of ``limit`` rows whatever the depth.
+(:mod:`app.rankings.served`); the index ``ix_ranking_results_list`` serves every list, so a
+page costs an index range scan of ``limit`` rows whatever the depth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, select, tuple_
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from app.rankings.errors import Invalid
@@ -71,26 +71,20 @@ class RankedFilters:
 
 
 def _query(served: ServedRuns, segment: Segment, filters: RankedFilters) -> Select[Any]:
+    """One list of one run: a pure range of ``ix_ranking_results_list``."""
     query = (
         select(*_ROW_COLUMNS)
         .select_from(R)
         .join(PtlEntry, PtlEntry.id == R.entry_id)
         .outerjoin(O, O.id == R.override_id)
-        .where(R.run_id == segment.run_id, R.provider_code == served.provider_code)
-        .order_by(*_free_columns(segment, filters))
+        .where(
+            R.run_id == segment.run_id,
+            R.provider_code == served.provider_code,
+            R.treatment_function_code == segment.specialty,
+            R.pathway_stage == segment.stage,
+        )
+        .order_by(R.list_position)
     )
-    if segment.specialty is not None:
-        query = query.where(R.treatment_function_code == segment.specialty)
-    if segment.after is not None:
-        query = query.where(R.treatment_function_code > segment.after)
-    if segment.before is not None:
-        query = query.where(R.treatment_function_code < segment.before)
-    if filters.stage is not None and segment.specialty is None:
-        # Not a plain column equality: SQLite would then drop stage from the order and sort
-        # instead of walking the (specialty, stage, position) index.
-        query = query.where(R.pathway_stage.concat("") == filters.stage)
-    elif filters.stage is not None:
-        query = query.where(R.pathway_stage == filters.stage)
     if filters.priority is not None:
         query = query.where(R.priority_code == filters.priority)
     if filters.site is not None:
@@ -100,36 +94,6 @@ def _query(served: ServedRuns, segment: Segment, filters: RankedFilters) -> Sele
     if not filters.include_parked:
         query = query.where(R.parked.is_(False))
     return query
-
-
-def _pinned(segment: Segment, filters: RankedFilters) -> int:
-    """How many leading order columns an equality pins (specialty, then stage)."""
-    if segment.specialty is None:
-        return 0
-    return 2 if filters.stage is not None else 1
-
-
-def _free_columns(segment: Segment, filters: RankedFilters) -> list[Any]:
-    """The order columns after the pinned prefix.
-
-    Leaving pinned columns out of the order and the keyset lets SQLite walk the index by
-    equality, instead of a row-value range followed by a sort of everything after it. A stage
-    filter without a specialty stays a filter: the index order is specialty first.
-    """
-    columns = [R.treatment_function_code, R.pathway_stage, R.list_position]
-    return columns[_pinned(segment, filters) :]
-
-
-def _after(
-    query: Select[Any], segment: Segment, filters: RankedFilters, after: ListKey | None
-) -> Select[Any]:
-    if after is None:
-        return query
-    columns = _free_columns(segment, filters)
-    free = list(after)[_pinned(segment, filters) :]
-    if len(columns) == 1:
-        return query.where(columns[0] > free[0])
-    return query.where(tuple_(*columns) > tuple_(*free))
 
 
 def ranked_page(
@@ -142,19 +106,17 @@ def ranked_page(
 ) -> tuple[list[Row[Any]], ListKey | None]:
     """Up to ``limit`` rows after ``after`` and the key to resume from (None: last page).
 
-    Segments are read in list order until the page is full; the one holding ``after`` resumes
-    from it, those before it are skipped.
+    Lists are read in order until the page is full; the one holding ``after`` resumes from
+    its position, those before it are skipped.
     """
     rows: list[Row[Any]] = []
-    for segment in served.segments(filters.specialty):
-        if after is not None and segment.precedes(after[0]):
-            continue
-        key = after if after is not None and segment.holds(after[0]) else None
-        if key is not None:
-            # The keyset already starts inside the segment; a lower bound as well would make
-            # SQLite seek by it and scan up to the cursor instead of seeking by the keyset.
-            segment = replace(segment, after=None)
-        query = _after(_query(served, segment, filters), segment, filters, key)
+    for segment in served.segments(filters.specialty, filters.stage):
+        query = _query(served, segment, filters)
+        if after is not None:
+            if segment.key < (after[0], after[1]):
+                continue
+            if segment.key == (after[0], after[1]):
+                query = query.where(R.list_position > after[2])
         rows.extend(session.execute(query.limit(limit + 1 - len(rows))))
         if len(rows) > limit:
             break

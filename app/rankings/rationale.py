@@ -12,18 +12,18 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
 from app.rankings.errors import NotFound
 from app.rankings.ranked import specialty_names
-from app.rankings.runs import runs_newest_first
 from app.rules.in_force import (
     rule_version_documents,
     rulebook_from_documents,
     shipped_default_document,
 )
-from models import RankingOverride, RankingResult, RankingRun
+from models import PtlEntry, RankingOverride, RankingResult, RankingRun, RankingRunList
 from models.base import utcnow
 from prioritisation import COMPONENTS, PtlArrays, RuleBook
 from prioritisation.coded import CodedPtl
@@ -55,33 +55,67 @@ class Rationale:
     explanation: dict[str, Any]
 
 
+def lists_in_force(
+    session: Session, provider_code: str, at: datetime
+) -> dict[tuple[str, str], int]:
+    """(specialty, stage) → the run serving that list at ``at``: the newest run for its own
+    day's census that ranked it and had completed by then."""
+    rows = session.execute(
+        select(
+            RankingRunList.treatment_function_code,
+            RankingRunList.pathway_stage,
+            func.max(RankingRunList.run_id),
+        )
+        .join(RankingRun, RankingRun.id == RankingRunList.run_id)
+        .where(
+            RankingRun.provider_code == provider_code,
+            RankingRun.completed_at.is_not(None),
+            RankingRun.completed_at <= at,
+            RankingRun.rules_at == RankingRun.started_at,
+        )
+        .group_by(RankingRunList.treatment_function_code, RankingRunList.pathway_stage)
+    )
+    return {(tfc, stage): int(run_id) for tfc, stage, run_id in rows}
+
+
 def find_result(
     session: Session, provider_code: str, pathway_id: str, at: datetime
 ) -> tuple[RankingRun, RankingResult]:
     """The run in force at ``at`` for the entry's list, and the entry's row in it.
 
-    A run naming specialties only stands for those lists, so a newer partial run for another
-    specialty does not hide the older run that ranked this entry; a newer run that ranked the
-    entry's specialty without it means the entry was not on the list then (NotFound).
+    Each list has its own run in force (runs rank only the lists that changed); when an
+    entry moved between lists, the newer of the runs holding it wins.
     """
-    ranked_since: set[str] = set()
-    seen = False
-    for run in runs_newest_first(session, provider_code, at=at):
-        seen = True
-        row = session.get(RankingResult, (run.id, pathway_id))
-        if row is not None:
-            if row.treatment_function_code in ranked_since:
-                break
-            return run, row
-        if run.specialties is None:
-            raise NotFound(
-                f"pathway {pathway_id} was not in ranking run {run.id} of provider "
-                f"{provider_code}, the run in force at {at.isoformat()}"
-            )
-        ranked_since.update(run.specialties)
-    if not seen:
+    in_force = lists_in_force(session, provider_code, at)
+    if not in_force:
         raise NotFound(
             f"no ranking run of provider {provider_code} had completed by {at.isoformat()}"
+        )
+    rows = session.scalars(
+        select(RankingResult).where(
+            RankingResult.pathway_id == pathway_id,
+            RankingResult.run_id.in_(sorted(set(in_force.values()))),
+        )
+    ).all()
+    held = [
+        row
+        for row in rows
+        if in_force.get((row.treatment_function_code, row.pathway_stage)) == row.run_id
+    ]
+    if held:
+        row = max(held, key=lambda r: r.run_id)
+        run = session.get(RankingRun, row.run_id)
+        assert run is not None
+        return run, row
+    entry = session.execute(
+        select(PtlEntry.treatment_function_code, PtlEntry.pathway_stage).where(
+            PtlEntry.provider_code == provider_code, PtlEntry.pathway_id == pathway_id
+        )
+    ).first()
+    if entry is not None and (entry[0], entry[1]) in in_force:
+        raise NotFound(
+            f"pathway {pathway_id} was not in ranking run {in_force[(entry[0], entry[1])]} of "
+            f"provider {provider_code}, the run in force at {at.isoformat()}"
         )
     raise NotFound(
         f"pathway {pathway_id} was not on a ranked list of provider {provider_code} "

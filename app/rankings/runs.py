@@ -6,7 +6,7 @@ exactly what was decided at the time, so nothing is rescored on read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from app.audit import AuditKind, record_event
 from app.ptl_arrays import inputs_hash, load_open_ptl
 from app.rankings.errors import NotFound, RankingFailed
+from app.rankings.lists import lists_of_specialties, read_seqs, switch_lists
 from app.rankings.overrides import active_overrides, overrides_input
+from app.rankings.run_lists import store_run_lists
 from app.rankings.store import insert_results, result_columns
 from app.reports import record_weekly_snapshot
 from app.rules.in_force import RulesInconsistent, rules_in_force
@@ -24,8 +26,13 @@ from models import RankingRun
 from models.base import utcnow
 from prioritisation import rank_ptl
 
-Trigger = Literal["upload", "manual"]
+Trigger = Literal["upload", "manual", "change"]
+Progress = Callable[[str, int | None, int | None], None]
 RUN_PAGE = 50
+
+
+def _no_progress(_step: str, _done: int | None = None, _total: int | None = None) -> None:
+    """Progress goes nowhere when the run is not a background job."""
 
 
 def census_moment(census_date: date, now: datetime) -> datetime:
@@ -44,20 +51,36 @@ def run_ranking(
     trigger: Trigger,
     census_date: date,
     specialties: Sequence[str] | None = None,
+    lists: Sequence[tuple[str, str]] | None = None,
     upload_batch_id: int | None = None,
     imd_edition: str,
     now: datetime | None = None,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+    weekly_snapshot: bool = True,
 ) -> RankingRun:
-    """Rank ``provider_code``'s open PTL (or ``specialties`` of it), store it, audit it.
+    """Rank ``provider_code``'s open PTL (``specialties`` of it, or just ``lists``), store it,
+    serve it, audit it.
 
-    Raises NotFound when there is nothing open to rank and RankingFailed when the engine
-    refuses the inputs or rules. Never commits: the caller's transaction holds everything.
+    A run for today's census switches each list it ranked to its results, in this
+    transaction (a back-dated run is stored and readable by id, but serves nothing), and then
+    takes the week's equity snapshot if there is none (``weekly_snapshot=False``: the caller
+    takes it after committing, so the lists are served sooner). Raises
+    NotFound when there is nothing open to rank and RankingFailed when the engine refuses the
+    inputs or rules. Never commits: the caller's transaction holds everything.
     """
+    report: Progress = progress or _no_progress
     started = now or utcnow()
     rules_at = census_moment(census_date, started)
+    serves = rules_at == started
     chosen = sorted(set(specialties)) if specialties else None
-    loaded = load_open_ptl(session, provider_code, specialties=chosen, imd_edition=imd_edition)
-    if not len(loaded):
+    seqs = read_seqs(session, provider_code)  # before the entries: a later change stays stale
+    targets = sorted(set(lists)) if lists is not None else None
+    if targets is None:
+        targets = lists_of_specialties(session, provider_code, chosen)
+    report("loading", 0, len(targets))
+    loaded = load_open_ptl(session, provider_code, lists=targets, imd_edition=imd_edition)
+    if not len(loaded) and (lists is None or not targets):
         scope = f" in specialties {', '.join(chosen)}" if chosen else ""
         raise NotFound(f"provider {provider_code} has no open PTL entries{scope} to rank")
     try:
@@ -67,11 +90,14 @@ def run_ranking(
     overrides, override_ids = overrides_input(
         loaded.arrays.pathway_id, active_overrides(session, provider_code, rules_at)
     )
-    try:
-        result = rank_ptl(loaded.arrays, in_force.rulebook, census_date, overrides)
-    except ValueError as exc:
-        raise RankingFailed(f"ranking {provider_code} failed: {exc}") from exc
-    used = sorted(set(result.rule_set_ids) | {"default"})
+    report("scoring", 0, len(targets))
+    result = None
+    if len(loaded):
+        try:
+            result = rank_ptl(loaded.arrays, in_force.rulebook, census_date, overrides)
+        except ValueError as exc:
+            raise RankingFailed(f"ranking {provider_code} failed: {exc}") from exc
+    used = sorted(set(result.rule_set_ids if result is not None else ()) | {"default"})
     versions = {key: in_force.versions.get(key) for key in used}
     run = RankingRun(
         provider_code=provider_code,
@@ -81,24 +107,31 @@ def run_ranking(
         requested_by=actor,
         trigger=trigger,
         upload_batch_id=upload_batch_id,
-        specialties=chosen,
+        specialties=chosen if lists is None else sorted({tfc for tfc, _ in targets}),
         rule_versions=versions,
         imd_edition=imd_edition,
         inputs_hash=inputs_hash(loaded),
         entry_count=len(loaded),
-        parked_count=int(result.parked.sum()),
-        list_count=len(result.list_keys),
+        parked_count=0 if result is None else int(result.parked.sum()),
+        list_count=0 if result is None else len(result.list_keys),
         override_count=0 if overrides is None else int((overrides.kind != "").sum()),
+        job_id=job_id,
     )
+    report("storing", 0, len(targets))  # the last report: from here the run writes
     session.add(run)
     session.flush()
-    columns = result_columns(
-        run.id, result, loaded, rule_versions=versions, override_ids=override_ids
-    )
-    insert_results(session, columns, len(loaded))
-    del columns, result, loaded, overrides  # stored: free them before the weekly snapshot
+    if result is not None:
+        columns = result_columns(
+            run.id, result, loaded, rule_versions=versions, override_ids=override_ids
+        )
+        insert_results(session, columns, len(loaded))
+        del columns
+    store_run_lists(session, run, targets, loaded, result)
+    del result, loaded, overrides  # stored: free them before the weekly snapshot
     run.completed_at = utcnow()
     session.flush()
+    if serves:
+        switch_lists(session, provider_code, run.id, seqs, targets, now=run.completed_at)
     record_event(
         session,
         actor,
@@ -108,7 +141,7 @@ def run_ranking(
         subject_id=run.id,
         details=run_summary(run),
     )
-    if rules_at == started:
+    if serves and weekly_snapshot:
         record_weekly_snapshot(session, provider_code, actor=actor, census_date=census_date)
     return run
 
@@ -124,6 +157,7 @@ def run_summary(run: RankingRun) -> dict[str, Any]:
         "rule_versions": run.rule_versions,
         "imd_edition": run.imd_edition,
         "inputs_hash": run.inputs_hash,
+        "job_id": run.job_id,
         "entry_count": run.entry_count,
         "parked_count": run.parked_count,
         "list_count": run.list_count,

@@ -1,109 +1,92 @@
 """Which stored run serves each list of a provider.
 
-A run naming specialties ranks only those lists, so the provider's ranked list is a patchwork:
-each list (provider + specialty + stage) comes from the latest completed run that ranked its
-specialty. A newer partial run therefore replaces the lists it ranked and leaves every other
-list to the older run that ranked it. Nothing is rescored: each segment is read from its run.
+Each list (provider + specialty + stage) is served by one run, named in ``ranking_lists``:
+the latest run for today's census that ranked it. A run ranks only the lists that changed,
+so a provider's ranked list is a patchwork of runs, one per list; each list switches to a new
+run in that run's own transaction. Nothing is rescored: each list is read from its run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.rankings.errors import BadRequest, NotFound
-from app.rankings.runs import get_run, ranked_providers, runs_newest_first
-from models import RankingRun
+from app.rankings.lists import served_runs
+from app.rankings.runs import get_run, ranked_providers
+from models import RankingRun, RankingRunList
+
+ListOf = tuple[str, str]
+"""(treatment function code, pathway stage)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A run's rows for one specialty (``specialty``) or a range of them (``after``..``before``,
-    both exclusive, None = unbounded), in list order."""
+    """One list's rows in one run, in list order."""
 
     run_id: int
-    specialty: str | None = None
-    after: str | None = None
-    before: str | None = None
+    specialty: str
+    stage: str
 
-    def precedes(self, specialty: str) -> bool:
-        """Whether every row of the segment sorts before ``specialty``'s rows."""
-        if self.specialty is not None:
-            return self.specialty < specialty
-        return self.before is not None and self.before <= specialty
-
-    def holds(self, specialty: str) -> bool:
-        """Whether ``specialty``'s rows are read from this segment."""
-        if self.specialty is not None:
-            return self.specialty == specialty
-        return (self.after is None or self.after < specialty) and (
-            self.before is None or specialty < self.before
-        )
+    @property
+    def key(self) -> ListOf:
+        return (self.specialty, self.stage)
 
 
 @dataclass(frozen=True, slots=True)
 class ServedRuns:
-    """The runs serving a provider's lists: ``by_specialty`` for specialties a newer partial
-    run ranked, ``rest`` (the latest run of every specialty) for all others."""
+    """The run serving each list of a provider."""
 
     provider_code: str
-    rest: int | None
-    by_specialty: dict[str, int] = field(default_factory=dict)
+    lists: dict[ListOf, int] = field(default_factory=dict)
 
     @property
     def run_ids(self) -> list[int]:
         """Every run read from, ascending (what a cursor pins)."""
-        ids = set(self.by_specialty.values())
-        if self.rest is not None:
-            ids.add(self.rest)
-        return sorted(ids)
+        return sorted(set(self.lists.values()))
 
     def run_for(self, specialty: str) -> int | None:
-        """The run serving ``specialty``'s lists (None: no run ranked it)."""
-        return self.by_specialty.get(specialty, self.rest)
+        """A run serving one of ``specialty``'s lists (None: none is served)."""
+        found = [run for (tfc, _), run in self.lists.items() if tfc == specialty]
+        return max(found) if found else None
 
-    def segments(self, specialty: str | None = None) -> list[Segment]:
-        """What to read, in list order: one specialty, or every specialty of the provider."""
-        if specialty is not None:
-            run_id = self.run_for(specialty)
-            return [] if run_id is None else [Segment(run_id, specialty=specialty)]
-        segments: list[Segment] = []
-        previous: str | None = None
-        for code in sorted(self.by_specialty):
-            if self.rest is not None:
-                segments.append(Segment(self.rest, after=previous, before=code))
-            segments.append(Segment(self.by_specialty[code], specialty=code))
-            previous = code
-        if self.rest is not None:
-            segments.append(Segment(self.rest, after=previous))
-        return segments
+    def segments(self, specialty: str | None = None, stage: str | None = None) -> list[Segment]:
+        """What to read, in list order: every served list, or those of a specialty / stage."""
+        return [
+            Segment(run_id, tfc, st)
+            for (tfc, st), run_id in sorted(self.lists.items())
+            if (specialty is None or tfc == specialty) and (stage is None or st == stage)
+        ]
 
 
-def plan(provider_code: str, runs_newest: Iterable[RankingRun]) -> ServedRuns:
-    """Walk runs newest first: each claims the specialties it ranked that no newer run claimed;
-    the first run of every specialty claims the rest and ends the walk."""
-    claimed: dict[str, int] = {}
-    for run in runs_newest:
-        if run.specialties is None:
-            return ServedRuns(provider_code, run.id, claimed)
-        for code in run.specialties:
-            claimed.setdefault(code, run.id)
-    return ServedRuns(provider_code, None, claimed)
+def runs_lists(session: Session, run_ids: Sequence[int]) -> dict[int, list[ListOf]]:
+    """The lists each run ranked."""
+    rows = session.execute(
+        select(
+            RankingRunList.run_id,
+            RankingRunList.treatment_function_code,
+            RankingRunList.pathway_stage,
+        ).where(RankingRunList.run_id.in_(sorted(set(run_ids))))
+    )
+    found: dict[int, list[ListOf]] = {}
+    for run_id, tfc, stage in rows:
+        found.setdefault(int(run_id), []).append((tfc, stage))
+    return found
 
 
 def latest_served(session: Session, provider_code: str) -> ServedRuns:
     """The runs serving the provider's lists now (empty when it was never ranked)."""
-    return plan(provider_code, runs_newest_first(session, provider_code))
+    return ServedRuns(provider_code, served_runs(session, provider_code))
 
 
 def served_by(session: Session, run_ids: Sequence[int]) -> ServedRuns:
-    """The same lists again from the runs a cursor pinned (Invalid when they do not fit).
+    """The same lists again from the runs a cursor pinned (BadRequest when they do not fit).
 
-    The runs that served a walk are exactly those that claimed a list, so planning over them
-    alone gives the same answer, whatever ran since.
+    Each list comes from the newest pinned run that ranked it: the runs that served a walk
+    are exactly those that were serving a list, so whatever ran since does not change it.
     """
     if not run_ids:
         raise BadRequest("no ranking run named")
@@ -111,18 +94,24 @@ def served_by(session: Session, run_ids: Sequence[int]) -> ServedRuns:
         session.scalars(
             select(RankingRun)
             .where(RankingRun.id.in_(set(run_ids)), RankingRun.completed_at.is_not(None))
-            .order_by(RankingRun.completed_at.desc(), RankingRun.id.desc())
+            .order_by(RankingRun.completed_at, RankingRun.id)
         )
     )
     providers = {run.provider_code for run in runs}
     if len(runs) != len(set(run_ids)) or len(providers) != 1:
         raise BadRequest("the ranking runs named do not form one provider's ranked list")
-    return plan(providers.pop(), runs)
+    ranked = runs_lists(session, [run.id for run in runs])
+    lists: dict[ListOf, int] = {}
+    for run in runs:  # oldest first: newer runs overwrite the lists they ranked
+        for key in ranked.get(run.id, []):
+            lists[key] = run.id
+    return ServedRuns(providers.pop(), lists)
 
 
-def single_run(run: RankingRun) -> ServedRuns:
+def single_run(session: Session, run: RankingRun) -> ServedRuns:
     """Every list of one given run (``run_id`` asked for explicitly)."""
-    return plan(run.provider_code, [run])
+    ranked = runs_lists(session, [run.id]).get(run.id, [])
+    return ServedRuns(run.provider_code, {key: run.id for key in ranked})
 
 
 def resolve_served(
@@ -134,8 +123,8 @@ def resolve_served(
     pinned: Sequence[int] | None = None,
 ) -> ServedRuns:
     """The runs a ranked-list request reads: those its cursor ``pinned``, the one ``run_id``
-    names, or per list the latest that ranked it. ``provider_code`` may be None when exactly
-    one provider has been ranked."""
+    names, or per list the one serving it. ``provider_code`` may be None when exactly one
+    provider has been ranked."""
     if pinned is not None:
         if run_id is not None and list(pinned) != [run_id]:
             raise BadRequest("cursor belongs to another run")
@@ -145,7 +134,7 @@ def resolve_served(
             raise BadRequest(f"invalid cursor: {exc}") from exc
         what = "cursor"
     elif run_id is not None:
-        served, what = single_run(get_run(session, run_id)), f"run {run_id}"
+        served, what = single_run(session, get_run(session, run_id)), f"run {run_id}"
     else:
         return _latest(session, provider_code, specialty)
     if provider_code is not None and served.provider_code != provider_code:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.csv_safe import SafeCsvWriter
 from app.privacy import nhs_number_for
+from app.rankings.lists import ListFreshness
 from app.rankings.ranked import ListKey, RankedFilters, ranked_page, specialty_names
 from app.rankings.rationale import Rationale
 from app.rankings.served import ServedRuns
@@ -31,8 +32,42 @@ CSV_COLUMNS = (
     *(f"component_{name}" for name in COMPONENTS),
     "protected", "protection_reason", "capped", "parked", "parked_reason",
     "override_kind", "override_days", "override_reason", "override_expires_at", "override_status",
+    "ranked_at", "rule_versions", "latest_change_at", "stale",
 )  # fmt: skip
-"""The CSV download's header (PAS import): the JSON fields, components and override flat."""
+"""The CSV download's header (PAS import): the JSON fields, components and override flat,
+then the row's list freshness (when its run was made, the rule versions it used, the latest
+change to the list, and whether a re-rank is pending)."""
+
+STALE_HEADER = "Equiwait-Stale"
+
+
+def freshness_record(fresh: ListFreshness) -> dict[str, Any]:
+    """A list's freshness as the API shows it."""
+    return {
+        "specialty": fresh.specialty,
+        "pathway_stage": fresh.stage,
+        "run_id": fresh.run_id,
+        "ranked_at": fresh.ranked_at,
+        "rule_versions": fresh.rule_versions,
+        "latest_change_at": fresh.latest_change_at,
+        "stale": fresh.stale,
+        "stale_reasons": list(fresh.stale_reasons),
+    }
+
+
+def _freshness_cells(fresh: ListFreshness | None) -> dict[str, Any]:
+    if fresh is None:
+        return {}
+    versions = ";".join(
+        f"{key}:{'shipped' if value is None else value}"
+        for key, value in sorted(fresh.rule_versions.items())
+    )
+    return {
+        "ranked_at": fresh.ranked_at.isoformat() if fresh.ranked_at else None,
+        "rule_versions": versions,
+        "latest_change_at": fresh.latest_change_at.isoformat(),
+        "stale": "true" if fresh.stale else "false",
+    }
 
 
 def _override(row: Any) -> dict[str, Any] | None:
@@ -84,9 +119,10 @@ def ranked_records(
     ]
 
 
-def csv_line(record: dict[str, Any]) -> list[Any]:
+def csv_line(record: dict[str, Any], fresh: ListFreshness | None = None) -> list[Any]:
     """A ranked record flattened into :data:`CSV_COLUMNS` order ("" for null)."""
     flat = {k: v for k, v in record.items() if k not in ("components", "override")}
+    flat.update(_freshness_cells(fresh))
     flat.update({f"component_{k}": v for k, v in record["components"].items()})
     override = record["override"] or {}
     flat.update({f"override_{k}": v for k, v in override.items() if k != "id"})
@@ -102,6 +138,7 @@ def csv_chunks(
     filters: RankedFilters,
     principal: Principal,
     *,
+    freshness: dict[tuple[str, str], ListFreshness] | None = None,
     chunk: int = 5000,
 ) -> Iterator[str]:
     """The CSV download: the header, then every matching row, ``chunk`` rows per string."""
@@ -112,7 +149,11 @@ def csv_chunks(
     after: ListKey | None = None
     while True:
         rows, after = ranked_page(session, served, filters, after=after, limit=chunk)
-        writer.writerows(csv_line(r) for r in ranked_records(rows, principal, names))
+        fresh = freshness or {}
+        writer.writerows(
+            csv_line(r, fresh.get((r["specialty"], r["pathway_stage"])))
+            for r in ranked_records(rows, principal, names)
+        )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -69,7 +69,8 @@ def wait_by_quintile_chart(
     """
     from matplotlib.figure import Figure
 
-    columns = load_ptl_columns(session, provider_code, filters)
+    as_of = census_date if census_date < date.today() else None
+    columns = load_ptl_columns(session, provider_code, filters, as_of=as_of).equity()
     keep, waits = measured(columns, census_date, include_parked=include_parked)
     waits, deciles = waits[keep], columns.imd_decile[keep]
     quintiles = imd_quintile(deciles)
@@ -107,9 +108,23 @@ def wait_by_quintile_chart(
     return _render(figure, fmt)
 
 
-def _series(snapshots: Sequence[EquitySnapshot], key: str) -> NDArray[np.float64]:
-    values = [snap.report.get("deprivation_gap", {}).get(key) for snap in snapshots]
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+def weekly_series(
+    snapshots: Sequence[EquitySnapshot], key: str
+) -> tuple[NDArray[np.datetime64], NDArray[np.float64]]:
+    """Every ISO week from the first snapshot to the last (Mondays) and the gap's ``key`` in
+    each: NaN for a week with no snapshot, so the line breaks there instead of joining."""
+    mondays = np.array(
+        [np.datetime64(date.fromisocalendar(s.iso_year, s.iso_week, 1), "D") for s in snapshots]
+    )
+    if not len(snapshots):
+        return mondays, np.zeros(0)
+    weeks = np.arange(mondays.min(), mondays.max() + np.timedelta64(1, "D"), np.timedelta64(7, "D"))
+    values = np.full(weeks.size, np.nan)
+    index = ((mondays - mondays.min()) // np.timedelta64(7, "D")).astype(np.int64)
+    for position, snap in zip(index.tolist(), snapshots, strict=True):
+        value = snap.report.get("deprivation_gap", {}).get(key)
+        values[position] = np.nan if value is None else float(value)
+    return weeks, values
 
 
 def gap_trend_chart(
@@ -128,17 +143,26 @@ def gap_trend_chart(
     if not snapshots:
         weeks_axes.text(0.5, 0.5, "No weekly snapshots yet", ha="center", va="center")
         return _render(figure, fmt)
-    x = np.arange(len(snapshots))
-    labels = [f"{s.iso_year}-W{s.iso_week:02d}" for s in snapshots]
-    weeks_axes.plot(x, _series(snapshots, "median_weeks"), marker="o", label="median")
-    weeks_axes.plot(x, _series(snapshots, "p92_weeks"), marker="s", label="92nd percentile")
+    for axes, series in (
+        (weeks_axes, (("median_weeks", "median", "o"), ("p92_weeks", "92nd percentile", "s"))),
+        (
+            points_axes,
+            (
+                ("pct_over_18_weeks_points", "> 18 w", "o"),
+                ("pct_over_52_weeks_points", "> 52 w", "s"),
+            ),
+        ),
+    ):
+        for key, label, marker in series:
+            weeks, values = weekly_series(snapshots, key)
+            axes.plot(
+                weeks.astype("datetime64[D]").astype(object), values, marker=marker, label=label
+            )
     weeks_axes.set_ylabel("gap, weeks")
-    points_axes.plot(x, _series(snapshots, "pct_over_18_weeks_points"), marker="o", label="> 18 w")
-    points_axes.plot(x, _series(snapshots, "pct_over_52_weeks_points"), marker="s", label="> 52 w")
     points_axes.set_ylabel("gap, percentage points")
     for axes in (weeks_axes, points_axes):
         axes.axhline(0, color="grey", linewidth=0.8)
         axes.legend(fontsize="small")
-    step = max(1, len(labels) // 12)
-    points_axes.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+    points_axes.set_xlabel("ISO week (Monday); weeks without a snapshot are left as gaps")
+    figure.autofmt_xdate()
     return _render(figure, fmt)

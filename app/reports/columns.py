@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,39 @@ class PtlFilters:
 
 
 @dataclass(frozen=True)
+class EquityColumns:
+    """What the equity report reads, one element per entry (live, or from the served runs)."""
+
+    specialty: NDArray[np.str_]
+    priority: NDArray[np.str_]
+    stage: NDArray[np.str_]
+    clock_start: NDArray[np.datetime64]
+    ethnic_group: NDArray[np.str_]
+    imd_decile: NDArray[np.int64]  # 0 = unknown
+    inclusion_groups: NDArray[np.str_]  # ';'-joined codes, '' for none
+    parked: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return int(self.specialty.size)
+
+    def wait_days(self, census_date: date) -> NDArray[np.int64]:
+        """Days from clock start to ``census_date`` (negative when the clock starts later)."""
+        census = np.datetime64(census_date, "D")
+        waits: NDArray[np.int64] = (census - self.clock_start).astype(np.int64)
+        return waits
+
+    def where(self, keep: NDArray[np.bool_]) -> EquityColumns:
+        return EquityColumns(
+            **{name: getattr(self, name)[keep] for name in self.__dataclass_fields__}
+        )
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of ``day`` (UTC): what was open on a census date was open then."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
 class PtlColumns:
     """The columns the reports need, one array element per open PTL entry."""
 
@@ -62,6 +95,18 @@ class PtlColumns:
         waits: NDArray[np.int64] = (census - self.clock_start).astype(np.int64)
         return waits
 
+    def equity(self) -> EquityColumns:
+        return EquityColumns(
+            specialty=self.specialty,
+            priority=self.priority,
+            stage=self.stage,
+            clock_start=self.clock_start,
+            ethnic_group=self.ethnic_group,
+            imd_decile=self.imd_decile,
+            inclusion_groups=self.inclusion_groups,
+            parked=self.parked,
+        )
+
 
 def _strings(values: tuple[object, ...]) -> NDArray[np.str_]:
     return np.array(["" if v is None else str(v) for v in values], dtype=str)
@@ -86,8 +131,13 @@ def load_ptl_columns(
     filters: PtlFilters | None = None,
     *,
     parked_rtt_statuses: tuple[str, ...] = DEFAULT_PARKED_RTT_STATUSES,
+    as_of: date | None = None,
 ) -> PtlColumns:
     """Open entries of ``provider_code`` matching ``filters``; raises ProviderNotFound if none.
+
+    With ``as_of`` (a past census date) the entries open on that date instead: those stored
+    by then and not closed by its end, so entries closed since count (they keep their
+    ``closed_at``) and entries that arrived later do not.
 
     Parked means a priority flagged ``parked`` in the priority_codes table (P5/P6) or an RTT
     status of active monitoring (31/32 by default). The ethnic broad group comes from the
@@ -120,8 +170,16 @@ def load_ptl_columns(
         .select_from(PtlEntry.__table__)
         .outerjoin(EthnicCategory.__table__, ethnic.code == entry.ethnic_category)
         .outerjoin(PriorityCode.__table__, priority.code == entry.priority_code)
-        .where(entry.provider_code == provider_code, entry.is_open.is_(True))
+        .where(entry.provider_code == provider_code)
     )
+    if as_of is None:
+        query = query.where(entry.is_open.is_(True))
+    else:
+        moment = end_of_day(as_of)
+        query = query.where(
+            entry.created_at <= moment,
+            or_(entry.is_open.is_(True), entry.closed_at > moment),
+        )
     if filters.specialty:
         query = query.where(entry.treatment_function_code == filters.specialty)
     if filters.priority:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.csv_safe import SafeDictWriter
-from app.reports.columns import PtlColumns, PtlFilters, load_ptl_columns, memberships
+from app.reports.columns import EquityColumns, PtlFilters, load_ptl_columns, memberships
 from models import EthnicCategory, InclusionGroup, TreatmentFunction
 from prioritisation.metrics import (
     OVER_18_WEEKS_DAYS,
@@ -135,6 +135,7 @@ class EquityReport:
     by_specialty: list[GroupRow]
     deprivation_gap: GapRow
     method: Method = field(default_factory=Method)
+    source: str = "live"
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types (dates as ISO strings), as stored in a snapshot."""
@@ -143,7 +144,7 @@ class EquityReport:
 
 
 def measured(
-    columns: PtlColumns, census_date: date, *, include_parked: bool = False
+    columns: EquityColumns, census_date: date, *, include_parked: bool = False
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """Which entries count in wait metrics, and every entry's wait in days.
 
@@ -197,15 +198,20 @@ def build_equity_report(
     filters: PtlFilters | None = None,
     *,
     include_parked: bool = False,
-    columns: PtlColumns | None = None,
+    columns: EquityColumns | None = None,
+    today: date | None = None,
 ) -> EquityReport:
-    """The equity report of ``provider_code``'s open entries; raises ProviderNotFound.
+    """The equity report of ``provider_code``'s entries; raises ProviderNotFound.
 
-    ``columns``: the list already loaded with these ``filters`` (a page showing the data
-    quality of the same list loads it once)."""
+    ``columns`` (already filtered) are used when given: the served runs' lists. Otherwise
+    the entries are loaded now: those open today, or for a past ``census_date`` those open
+    on that date (point in time).
+    """
     filters = filters or PtlFilters()
+    source = "served" if columns is not None else "live"
     if columns is None:
-        columns = load_ptl_columns(session, provider_code, filters)
+        as_of = None if census_date >= (today or date.today()) else census_date
+        columns = load_ptl_columns(session, provider_code, filters, as_of=as_of).equity()
     keep, all_waits = measured(columns, census_date, include_parked=include_parked)
     waits = all_waits[keep]
 
@@ -253,6 +259,7 @@ def build_equity_report(
         by_inclusion_group=inclusion_rows,
         by_specialty=_rows(specialty_stats, specialty_labels),
         deprivation_gap=GapRow.of(quintile_gap(by_quintile)),
+        source=source,
     )
 
 

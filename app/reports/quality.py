@@ -133,12 +133,14 @@ def build_quality_report(
     *,
     columns: PtlColumns | None = None,
 ) -> DataQualityReport:
-    """Completeness and staleness of ``provider_code``'s open entries; raises ProviderNotFound.
+    """Completeness and staleness of ``provider_code``'s open entries (for a past census date,
+    those open on that date); raises ProviderNotFound.
 
     ``columns``: the entries already loaded (all of the provider's, or one specialty's)."""
     thresholds = thresholds or QualityThresholds()
     if columns is None:
-        columns = load_ptl_columns(session, provider_code)
+        as_of = census_date if census_date < date.today() else None
+        columns = load_ptl_columns(session, provider_code, as_of=as_of)
     masks = problem_masks(columns, census_date, thresholds)
     specialties, codes = np.unique(columns.specialty, return_inverse=True)
     entries = np.bincount(codes, minlength=specialties.size)

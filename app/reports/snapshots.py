@@ -1,8 +1,9 @@
 """Weekly equity snapshots: the provider-wide report kept once per ISO week for trends.
 
-Two callers store them: the ``equiwait snapshot-equity`` command (for a scheduler such as cron)
-and a ranking run, which calls :func:`record_weekly_snapshot` after its run; since the first
-snapshot of an ISO week wins, only the first run of each week leaves one.
+Three callers store them: the service's schedule (``app/scheduler.py``), a ranking run for
+today (after it switched its lists) and the ``equiwait snapshot-equity`` command; since the
+first snapshot of an ISO week wins, only the first of each week is kept. Weeks missed can be
+back-filled from stored history (``app/reports/jobs.py``), marked ``backfilled``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from sqlalchemy import Insert, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.reports.equity import build_equity_report
+from app.reports.equity import EquityReport, build_equity_report
+from app.reports.served import served_columns
 from models import EquitySnapshot
 
 
@@ -48,7 +50,23 @@ def record_weekly_snapshot(
     year, week = iso_week(census_date)
     if snapshot_exists(session, provider_code, year, week):
         return None
-    report = build_equity_report(session, provider_code, census_date)
+    # Today's report comes from the lists' serving runs when there are any (no reload).
+    columns = served_columns(session, provider_code) if census_date >= date.today() else None
+    report = build_equity_report(session, provider_code, census_date, columns=columns)
+    return store_snapshot(session, provider_code, census_date, report, actor=actor)
+
+
+def store_snapshot(
+    session: Session,
+    provider_code: str,
+    census_date: date,
+    report: EquityReport,
+    *,
+    actor: str,
+    backfilled: bool = False,
+) -> EquitySnapshot | None:
+    """Insert the week's snapshot unless one exists (the first of a week wins)."""
+    year, week = iso_week(census_date)
     values: dict[str, Any] = {
         "provider_code": provider_code,
         "iso_year": year,
@@ -56,6 +74,7 @@ def record_weekly_snapshot(
         "census_date": census_date,
         "created_by": actor,
         "report": report.as_json(),
+        "backfilled": backfilled,
     }
     dialect = session.get_bind().dialect.name
     statement: Insert

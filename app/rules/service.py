@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
+from app.rankings.jobs import queue_for_rules
 from app.rules.diff import Change, diff_documents
 from app.rules.errors import (
     ConcurrentChange,
@@ -351,6 +352,7 @@ def publish_draft(
         },
     )
     _audit(session, actor, AuditKind.RULES_PUBLISHED, row, {"reason": reason, **details})
+    _queue_rankings(session, row, effective, actor)
     return row
 
 
@@ -403,7 +405,20 @@ def republish(
         row,
         {"reason": reason, "republished_from_version": version, **details},
     )
+    _queue_rankings(session, row, effective, actor)
     return row
+
+
+def _queue_rankings(session: Session, row: RuleSetVersion, effective: datetime, actor: str) -> None:
+    """Queue the re-rank of the lists this publication reorders, at its effective time."""
+    jobs = queue_for_rules(session, row.specialty, effective, actor=actor)
+    session.info.setdefault("ranking_jobs", {})[row.id] = jobs
+
+
+def queued_rankings(session: Session, row: RuleSetVersion) -> list[int] | None:
+    """The ranking jobs a publication or rollback of ``row`` queued in this session."""
+    jobs: dict[int, list[int]] = session.info.get("ranking_jobs", {})
+    return jobs.get(row.id)
 
 
 def history(

@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
+import app.rankings.runs as runs_module
 from app.database import session_scope
 from app.rankings import RankingFailed
 from models import AuditEvent, PtlEntry, RankingRun, UploadBatch
@@ -54,7 +55,10 @@ def test_upload_inserts_every_row_and_reports_the_batch(client, auth, engine):
     assert _counts(engine) == (300, 300)
     [ranking] = batch.pop("rankings")
     assert ranking["provider_code"] == "RZZ" and ranking["error"] is None
-    run = client.get(f"/api/v1/rankings/{ranking['run_id']}", headers=auth("auditor"))
+    assert ranking["state"] == "queued" and ranking["run_id"] is None  # answered at once
+    job = client.get(f"/api/v1/jobs/{ranking['job_id']}", headers=auth("auditor")).json()
+    assert job["state"] == "succeeded"
+    run = client.get(f"/api/v1/rankings/{job['result']['run_id']}", headers=auth("auditor"))
     assert run.status_code == 200
     assert run.json()["upload_batch_id"] == batch["id"]
     again = client.get(f"{UPLOADS}/{batch['id']}", headers=auth("auditor"))
@@ -137,7 +141,10 @@ def test_same_idempotency_key_and_file_does_nothing_twice(client, auth, engine):
     assert second.status_code == 200
     assert second.headers["idempotent-replayed"] == "true"
     assert second.json()["id"] == first.json()["id"]
-    assert second.json()["rankings"] == first.json()["rankings"]
+    # the replay reports the job the first upload queued, and the run it made
+    [ranking] = second.json()["rankings"]
+    assert ranking["job_id"] == first.json()["rankings"][0]["job_id"]
+    assert ranking["state"] == "succeeded" and ranking["run_id"] is not None
     assert _entries(engine) == stored
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(UploadBatch)) == 1
@@ -211,9 +218,7 @@ def test_simultaneous_requests_with_one_key_store_once(client, auth, engine, mon
 
 
 def test_ranking_runs_after_the_upload_is_committed(client, auth, engine, monkeypatch):
-    from app import ingestion
-
-    real_run = ingestion.run_ranking
+    real_run = runs_module.run_ranking
     seen = []
 
     def run_after_commit(session, provider, **kwargs):
@@ -221,31 +226,37 @@ def test_ranking_runs_after_the_upload_is_committed(client, auth, engine, monkey
             seen.append(other.scalar(select(func.count()).select_from(PtlEntry)))
         return real_run(session, provider, **kwargs)
 
-    monkeypatch.setattr(ingestion, "run_ranking", run_after_commit)
+    monkeypatch.setattr(runs_module, "run_ranking", run_after_commit)
     response = _upload(client, auth, demo_csv(25))
     assert response.status_code == 201
     assert seen == [25]
-    assert response.json()["rankings"][0]["run_id"] is not None
+    job = client.get(
+        f"/api/v1/jobs/{response.json()['rankings'][0]['job_id']}", headers=auth("auditor")
+    ).json()
+    assert job["result"]["run_id"] is not None
 
 
 def test_a_refused_ranking_is_reported_and_the_upload_kept(client, auth, engine, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise RankingFailed("ranking RZZ failed: priority code P9 has no rank")
 
-    monkeypatch.setattr("app.ingestion.run_ranking", refuse)
+    monkeypatch.setattr(runs_module, "run_ranking", refuse)
     response = _upload(client, auth, demo_csv(25))
     assert response.status_code == 201, response.text
-    assert response.json()["rankings"] == [
-        {
-            "provider_code": "RZZ",
-            "run_id": None,
-            "error": "ranking RZZ failed: priority code P9 has no rank",
-        }
-    ]
+    [ranking] = response.json()["rankings"]
+    assert (ranking["provider_code"], ranking["state"], ranking["run_id"]) == (
+        "RZZ",
+        "queued",
+        None,
+    )
+    job = client.get(f"/api/v1/jobs/{ranking['job_id']}", headers=auth("auditor")).json()
+    assert job["state"] == "failed"
+    assert job["error"] == "RankingFailed: ranking RZZ failed: priority code P9 has no rank"
     assert _counts(engine) == (25, 25)
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(RankingRun)) == 0
         assert session.scalar(select(func.count()).where(AuditEvent.kind == "ptl.upload")) == 1
+    monkeypatch.undo()
     manual = client.post("/api/v1/rankings", json={"provider": "RZZ"}, headers=auth("scheduler"))
     assert manual.status_code == 201, manual.text
 

@@ -179,8 +179,12 @@ def test_on_demand_runs_and_run_listing(ranked, auth, engine):
 
 
 def test_roles(ranked, auth):
-    for role in ("clinician", "auditor"):
-        assert ranked.post(RUNS, json={"provider": "RZZ"}, headers=auth(role)).status_code == 403
+    assert ranked.post(RUNS, json={"provider": "RZZ"}, headers=auth("auditor")).status_code == 403
+    # a clinician may re-rank a specialty now (e.g. after reviewing its rules)
+    by_clinician = ranked.post(
+        RUNS, json={"provider": "RZZ", "specialties": ["110"]}, headers=auth("clinician")
+    )
+    assert by_clinician.status_code == 201, by_clinician.text
     assert ranked.get(RANKED).status_code == 401
     pathway = ranked.get(RANKED, params={"limit": 1}, headers=auth("scheduler")).json()["items"][0]
     url = f"/api/v1/ptl/entries/{pathway['pathway_id']}/overrides"

@@ -7,12 +7,13 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from app.database import session_scope
 from app.demo.identifiers import synthetic_nhs_numbers
 from app.reports import record_weekly_snapshot
-from models import EquitySnapshot
+from models import EquitySnapshot, PtlEntry
+from models.base import utcnow
 
 TODAY = date.today()
 REPORTS = "/api/v1/reports"
@@ -214,9 +215,16 @@ def _snapshot(engine, census):
         return record_weekly_snapshot(session, "RZZ", actor="test.cron", census_date=census)
 
 
+def _stored_weeks_ago(engine, weeks):
+    """Date the upload back, as if the entries had been on the PTL for ``weeks`` weeks."""
+    with engine.begin() as connection:
+        connection.execute(update(PtlEntry).values(created_at=utcnow() - timedelta(weeks=weeks)))
+
+
 def test_trend_after_two_weekly_snapshots(uploaded, auth, engine):
     # A ranking run after the upload may already have stored this week's snapshot; either way
     # the first one of the week wins and a second attempt stores nothing.
+    _stored_weeks_ago(engine, 4)
     _snapshot(engine, TODAY)
     assert _snapshot(engine, TODAY) is None
     assert _snapshot(engine, TODAY - timedelta(days=7)) is not None
@@ -327,3 +335,29 @@ def test_openapi_documents_the_metrics(client):
     group = schema["components"]["schemas"]["WaitGroupOut"]["properties"]
     assert "nearest rank" in group["p92_days"]["description"]
     assert all(prop.get("description") for prop in group.values())
+
+
+def test_today_is_served_from_the_runs_and_matches_the_live_report(uploaded, auth):
+    headers = auth("clinician")
+    for params in (
+        {},
+        {"specialty": "100"},
+        {"stage": "admitted", "priority": "p3"},
+        {"include_parked": "true"},
+    ):
+        served = uploaded.get(
+            f"{REPORTS}/equity", params={"provider": "RZZ", **params}, headers=headers
+        ).json()
+        live = uploaded.get(
+            f"{REPORTS}/equity",
+            params={"provider": "RZZ", "live": "true", **params},
+            headers=headers,
+        ).json()
+        assert (served.pop("source"), live.pop("source")) == ("served", "live")
+        assert served == live, params
+    past = uploaded.get(
+        f"{REPORTS}/equity",
+        params={"provider": "RZZ", "census_date": (TODAY - timedelta(days=1)).isoformat()},
+        headers=headers,
+    ).json()
+    assert past["source"] == "live"

@@ -45,3 +45,38 @@ def test_downgrade_to_base_and_upgrade_again(engine):
     engine.dispose()
     assert current_revisions(engine) == head_revisions()
     assert set(inspect(engine).get_table_names()) == tables_at_head
+
+
+def test_ranked_data_survive_the_background_ranking_revision_down_and_up(engine, settings):
+    """0008 rebuilds ranking_runs on SQLite: stored runs, results and their immutability stay,
+    and every list with open entries is recorded, so the first start re-ranks it."""
+    import io
+    from datetime import date
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from app.database import session_scope
+    from app.ingestion import IngestRequest, ingest_csv, upload_rankings
+    from app.jobs import run_due
+    from tests.api.ptl_files import demo_csv
+
+    with session_scope(engine) as session:
+        outcome = ingest_csv(
+            session,
+            io.BytesIO(demo_csv(80, seed=81)),
+            IngestRequest(actor="m", mode="replace"),
+            today=date.today(),
+        )
+        upload_rankings(session, outcome.batch, actor="m", replayed=False)
+    assert run_due(engine, settings) == 1
+    _downgrade(engine, "0007")
+    upgrade_to_head(engine)
+    engine.dispose()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM ranking_results")).scalar() == 80
+        lists = connection.execute(text("SELECT count(*), count(run_id) FROM ranking_lists")).one()
+    assert lists[0] > 0 and lists[1] == 0
+    with pytest.raises(DBAPIError, match="immutable"), engine.begin() as connection:
+        connection.execute(text("UPDATE ranking_runs SET entry_count = 1"))

@@ -72,7 +72,7 @@ def dashboard(
     filters = PtlFilters(specialty=chosen)
     try:
         columns = load_ptl_columns(session, code, filters)  # once, for both reports
-        report = build_equity_report(session, code, census, filters, columns=columns)
+        report = build_equity_report(session, code, census, filters, columns=columns.equity())
         quality = build_quality_report(session, code, census, columns=columns)
     except ProviderNotFound as exc:
         raise PageError(404, "No open entries", sentence(str(exc))) from exc

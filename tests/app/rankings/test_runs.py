@@ -10,7 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit import AuditKind
 from app.database import session_scope
-from app.ingestion import IngestRequest, ingest_records, rank_upload
+from app.ingestion import IngestRequest, ingest_records, upload_rankings
+from app.jobs import run_due
 from app.ptl_arrays import inputs_hash, load_open_ptl
 from app.rankings import NotFound, run_ranking
 from app.rankings.runs import census_moment, latest_run
@@ -31,8 +32,8 @@ def test_upload_runs_a_ranking_of_every_open_entry(client, auth, engine):
     )
     assert run.census_date == CENSUS and run.completed_at is not None
     assert run.rule_versions == {"default": None}
-    assert run.specialties is None
     rows = results(engine, run.id)
+    assert run.specialties == sorted({r.treatment_function_code for r in rows})
     with session_scope(engine) as session:
         open_ids = set(session.scalars(select(PtlEntry.id).where(PtlEntry.is_open.is_(True))))
         loaded = load_open_ptl(session, "RZZ", imd_edition="iod2019")
@@ -72,27 +73,28 @@ def test_parked_entries_follow_their_list_in_pathway_order(client, auth, engine)
         assert [r.pathway_id for r in parked] == sorted(r.pathway_id for r in parked)
 
 
-def test_ingest_alone_does_not_rank_and_rank_upload_ranks_the_committed_batch(engine):
+def test_ingest_alone_does_not_rank_and_its_queued_job_ranks_the_committed_batch(engine, settings):
     records = csv_records(demo_csv(30, seed=13))
     request = IngestRequest(actor="pas.feed", mode="replace")
     with session_scope(engine) as session:
         outcome = ingest_records(session, records, request, today=CENSUS)
+        attempts = upload_rankings(session, outcome.batch, actor="pas.feed", replayed=False)
     assert runs(engine) == []
-    with session_scope(engine) as session:
-        batch = session.merge(outcome.batch)
-        attempts = rank_upload(
-            session, batch, actor="pas.feed", imd_edition="iod2019", today=CENSUS
-        )
-    assert [(a.provider_code, a.run_id, a.error) for a in attempts] == [
-        ("RZZ", run.id, None) for run in runs(engine)
-    ]
+    assert [(a.provider_code, a.state) for a in attempts] == [("RZZ", "queued")]
+    assert run_due(engine, settings) == 1
+    [run] = runs(engine)
+    assert (run.job_id, run.upload_batch_id, run.entry_count) == (
+        attempts[0].job_id,
+        outcome.batch.id,
+        30,
+    )
 
 
 def test_a_failed_run_keeps_the_upload_and_reports_it(client, auth, engine, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise RuntimeError("engine refused")
 
-    monkeypatch.setattr("app.ingestion.run_ranking", refuse)
+    monkeypatch.setattr("app.rankings.runs.run_ranking", refuse)
     response = client.post(
         "/api/v1/ptl/uploads",
         files={"file": ("ptl.csv", demo_csv(20), "text/csv")},
@@ -100,7 +102,9 @@ def test_a_failed_run_keeps_the_upload_and_reports_it(client, auth, engine, monk
     )
     assert response.status_code == 201, response.text
     [attempt] = response.json()["rankings"]
-    assert attempt["run_id"] is None and "RuntimeError" in attempt["error"]
+    assert attempt["state"] == "queued" and attempt["run_id"] is None
+    job = client.get(f"/api/v1/jobs/{attempt['job_id']}", headers=auth("scheduler")).json()
+    assert job["state"] == "failed" and "RuntimeError: engine refused" in job["error"]
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(PtlEntry)) == 20
 

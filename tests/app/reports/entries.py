@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -39,6 +39,8 @@ def add_entries(engine: Engine, rows: list[dict[str, Any]], census: date = CENSU
                 "inclusion_groups": "",
                 "first_batch_id": batch.id,
                 "last_batch_id": batch.id,
+                # Stored by the census date, so a report for that date counts it.
+                "created_at": datetime.combine(census, time(0), tzinfo=UTC),
             }
             wait = row.get("wait", 0)
             values.update({k: v for k, v in row.items() if k != "wait"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -115,13 +115,48 @@ def test_filters_narrow_in_sql(engine):
 
 
 def test_past_census_leaves_out_clocks_not_yet_started(engine):
-    add_entries(engine, HAND_LIST)
+    long_ago = datetime.combine(CENSUS - timedelta(days=100), time(0), tzinfo=UTC)
+    add_entries(engine, [{**row, "created_at": long_ago} for row in HAND_LIST])
     with session_scope(engine) as session:
         report = build_equity_report(session, "RZZ", CENSUS - timedelta(days=60))
     # 60 days earlier: clocks of waits 7, 14, 21, 50 had not started; left 140 70 400 130 -> 80
     # 10 340 70 days: sorted 10 70 80 340 -> median rank 2 = 70.
     assert report.clock_start_after_census == 4
     assert (report.entries_measured, report.overall.median_days) == (4, 70)
+
+
+def test_a_past_census_date_reports_the_entries_open_on_that_date(engine):
+    day = CENSUS - timedelta(days=30)
+    at = datetime.combine(day, time(12), tzinfo=UTC)
+    add_entries(
+        engine,
+        [
+            {"wait": 100, "created_at": at - timedelta(days=5)},
+            # closed after the census date: it was still open then, and keeps its closed_at
+            {
+                "wait": 200,
+                "created_at": at - timedelta(days=5),
+                "is_open": False,
+                "closed_at": at + timedelta(days=3),
+            },
+            # closed before it: gone by then
+            {
+                "wait": 300,
+                "created_at": at - timedelta(days=9),
+                "is_open": False,
+                "closed_at": at - timedelta(days=2),
+            },
+            # arrived later: not on the list that day
+            {"wait": 400, "created_at": at + timedelta(days=1)},
+        ],
+    )
+    with session_scope(engine) as session:
+        then = build_equity_report(session, "RZZ", day)
+        now = build_equity_report(session, "RZZ", CENSUS)
+    # waits counted to the census date: 100 - 30 and 200 - 30 days
+    assert then.entries_open == 2 and then.overall.median_days == 70
+    assert then.overall.p92_days == 170
+    assert now.entries_open == 2 and now.overall.median_days == 100
 
 
 def test_unknown_provider_raises(engine):
