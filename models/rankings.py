@@ -61,6 +61,9 @@ class RankingRun(Base):
     list_count: Mapped[int] = mapped_column(Integer)
     override_count: Mapped[int] = mapped_column(Integer)
     """Overrides requested in this run (applied or ignored)."""
+    capacity: Mapped[dict[str, dict[str, float]] | None] = mapped_column(JSON)
+    """Patients booked per week, per ``tfc/stage`` and priority code, estimated from the
+    list's recent clock stops: the last-chance range's input (null: none known)."""
     job_id: Mapped[int | None] = mapped_column(BigId)
     """The background job that made the run (None: asked for directly)."""
 

@@ -47,6 +47,7 @@ _RUN_EXAMPLE: dict[str, Any] = {
     "parked_count": 3120,
     "list_count": 36,
     "override_count": 2,
+    "capacity": {"110/admitted": {"P2": 6.5, "P3": 4.0, "P4": 12.5}},
     "job_id": 41,
 }
 
@@ -102,6 +103,12 @@ class RunOut(BaseModel):
     parked_count: int
     list_count: int
     override_count: int
+    capacity: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="Patients booked per week per list (`tfc/stage`) and priority code, "
+        "estimated from the list's clock stops over the last 13 weeks: what the last-chance "
+        "range used (docs/rankings.md). null: no list had four weeks of closures.",
+    )
     job_id: int | None = Field(
         default=None, description="The background job that made the run (`GET /api/v1/jobs/{id}`)."
     )

@@ -22,9 +22,11 @@ from app.rankings.run_lists import store_run_lists
 from app.rankings.store import insert_results, result_columns
 from app.reports import record_weekly_snapshot
 from app.rules.in_force import RulesInconsistent, rules_in_force
+from app.simulations.capacity import band_capacity, clock_stops
 from models import RankingRun
 from models.base import utcnow
 from prioritisation import rank_ptl
+from prioritisation.capacity import WeeklyCapacity
 
 Trigger = Literal["upload", "manual", "change"]
 Progress = Callable[[str, int | None, int | None], None]
@@ -90,11 +92,20 @@ def run_ranking(
     overrides, override_ids = overrides_input(
         loaded.arrays.pathway_id, active_overrides(session, provider_code, rules_at)
     )
+    capacity = band_capacity(
+        provider_code, clock_stops(session, provider_code, census_date, None), targets
+    )
     report("scoring", 0, len(targets))
     result = None
     if len(loaded):
         try:
-            result = rank_ptl(loaded.arrays, in_force.rulebook, census_date, overrides)
+            result = rank_ptl(
+                loaded.arrays,
+                in_force.rulebook,
+                census_date,
+                overrides,
+                capacity=weekly_capacity(provider_code, capacity),
+            )
         except ValueError as exc:
             raise RankingFailed(f"ranking {provider_code} failed: {exc}") from exc
     used = sorted(set(result.rule_set_ids if result is not None else ()) | {"default"})
@@ -115,6 +126,7 @@ def run_ranking(
         parked_count=0 if result is None else int(result.parked.sum()),
         list_count=0 if result is None else len(result.list_keys),
         override_count=0 if overrides is None else int((overrides.kind != "").sum()),
+        capacity=capacity or None,
         job_id=job_id,
     )
     report("storing", 0, len(targets))  # the last report: from here the run writes
@@ -146,6 +158,19 @@ def run_ranking(
     return run
 
 
+def weekly_capacity(
+    provider_code: str, capacity: dict[str, dict[str, float]]
+) -> WeeklyCapacity | None:
+    """The engine's capacity (its last-chance range) from a run's ``tfc/stage`` → band rates."""
+    if not capacity:
+        return None
+    per_list: dict[tuple[str, str, str], dict[str, float]] = {}
+    for key, bands in capacity.items():
+        tfc, stage = key.split("/", 1)
+        per_list[(provider_code, tfc, stage)] = bands
+    return WeeklyCapacity(per_list)
+
+
 def run_summary(run: RankingRun) -> dict[str, Any]:
     """What the audit record of a run says (no patient data)."""
     return {
@@ -162,6 +187,7 @@ def run_summary(run: RankingRun) -> dict[str, Any]:
         "parked_count": run.parked_count,
         "list_count": run.list_count,
         "override_count": run.override_count,
+        "capacity": run.capacity,
     }
 
 

@@ -108,3 +108,16 @@ def core_keys(
     if rates is None:
         return None
     return {(f"{provider_code}/{k}" if "/" in k else k): v for k, v in rates.items()}
+
+
+def band_capacity(
+    provider_code: str, stops: ClockStops, lists: Sequence[tuple[str, str]]
+) -> dict[str, dict[str, float]]:
+    """Weekly capacity per priority band of ``lists`` (``(tfc, stage)``) that had closures,
+    keyed ``tfc/stage`` as a ranking run stores it."""
+    chosen: dict[str, dict[str, float]] = {}
+    for tfc, stage in lists:
+        bands = stops.by_priority.get(f"{provider_code}/{tfc}/{stage}")
+        if bands:
+            chosen[f"{tfc}/{stage}"] = dict(sorted(bands.items()))
+    return chosen

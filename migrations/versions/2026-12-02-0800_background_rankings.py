@@ -13,7 +13,7 @@ procrastinate queue on PostgreSQL.
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-03 09:00:00.000000
+Create Date: 2026-12-02 08:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -77,6 +77,12 @@ def _set_run_triggers(values: str, *, drop_job_id: bool = False) -> None:
         # so the results referring to them stay true. The rows referring to it are not checked
         # while the old table is dropped: outside a transaction foreign keys are off, inside
         # one their checks wait for the commit, when the rebuilt table holds every id again.
+        # A later revision's step may have opened a transaction (its version update), where
+        # the pragma does nothing: finish those steps first. Alembic treats SQLite's DDL as
+        # non-transactional, so each step stands on its own and the recorded version is right.
+        raw = op.get_bind().connection.driver_connection
+        if raw is not None and raw.in_transaction:
+            raw.commit()
         op.execute("PRAGMA foreign_keys = OFF")
         op.execute("PRAGMA defer_foreign_keys = ON")
         with op.batch_alter_table("ranking_runs", recreate="always") as batch_op:

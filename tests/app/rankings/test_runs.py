@@ -174,3 +174,82 @@ def test_stored_snapshots_cannot_be_changed(client, auth, engine):
     assert len(results(engine, run_id)) == 20
     with session_scope(engine) as session:
         assert session.get(RankingRun, run_id).entry_count == 20
+
+
+def test_a_run_takes_its_last_chance_capacity_from_recent_clock_stops(client, auth, engine):
+    """Closures over the last 13 weeks are each list's weekly bookings per priority; the run
+    stores them and ranks with them, exactly as ``rank_ptl`` does given the same capacity."""
+    from app.rankings.runs import weekly_capacity
+    from app.rules.in_force import rules_in_force
+    from prioritisation import rank_ptl
+    from tests.app.rankings.helpers import to_csv
+
+    content = demo_csv(600, seed=23)
+    upload(client, auth, content)
+    assert runs(engine)[-1].capacity is None  # no history yet: no last-chance range
+    with engine.begin() as connection:  # the list has been uploaded for four months
+        connection.execute(
+            text("UPDATE ptl_entries SET created_at = :at"),
+            {"at": datetime.now(UTC) - timedelta(days=120)},
+        )
+    records = csv_records(content)
+    kept, removed = records[:450], records[450:]
+    # One list whose P3 band had closures gets exactly one open P3 entry, 87 days into its
+    # 90-day target: first in its band, so within next week's bookings, and 3 days from
+    # passing the target: the last-chance range.
+    key = next(
+        (r["treatment_function_code"], r["pathway_stage"])
+        for r in removed
+        if r["priority_code"] == "P3"
+        and any(
+            (k["treatment_function_code"], k["pathway_stage"])
+            == (r["treatment_function_code"], r["pathway_stage"])
+            for k in kept
+        )
+    )
+    in_list = [k for k in kept if (k["treatment_function_code"], k["pathway_stage"]) == key]
+    for other in in_list:
+        if other["priority_code"] == "P3":
+            other["priority_code"] = "P4"
+    chosen = in_list[0]
+    chosen["priority_code"] = "P3"
+    chosen["rtt_clock_start"] = (CENSUS - timedelta(days=87)).isoformat()
+    chosen["priority_set_date"] = chosen["rtt_clock_start"]
+    upload(client, auth, to_csv(kept))
+    run = runs(engine)[-1]
+    with session_scope(engine) as session:
+        closed = session.execute(
+            select(
+                PtlEntry.treatment_function_code,
+                PtlEntry.pathway_stage,
+                PtlEntry.priority_code,
+                func.count(),
+            )
+            .where(PtlEntry.is_open.is_(False))
+            .group_by(
+                PtlEntry.treatment_function_code, PtlEntry.pathway_stage, PtlEntry.priority_code
+            )
+        ).all()
+        counts: dict[str, dict[str, int]] = {}
+        open_lists = {(r.treatment_function_code, r.pathway_stage) for r in results(engine, run.id)}
+        for tfc, stage, priority, count in closed:
+            if (tfc, stage) in open_lists:  # a blank priority was ranked as P4
+                bands = counts.setdefault(f"{tfc}/{stage}", {})
+                bands[priority or "P4"] = bands.get(priority or "P4", 0) + count
+        expected = {  # 13 weeks = 91 days of closures
+            key: {code: round(n * 7 / 91, 3) for code, n in bands.items()}
+            for key, bands in counts.items()
+        }
+        assert closed and run.capacity == expected
+
+        loaded = load_open_ptl(session, "RZZ", imd_edition="iod2019")
+        rulebook = rules_in_force(session, run.rules_at).rulebook
+    engine_result = rank_ptl(
+        loaded.arrays, rulebook, run.census_date, capacity=weekly_capacity("RZZ", expected)
+    )
+    reasons = dict(zip(loaded.arrays.pathway_id, engine_result.protection_reason, strict=True))
+    stored = {r.pathway_id: r.protection_reason for r in results(engine, run.id)}
+    assert stored == {p: str(reasons[p]) for p in stored}
+    assert stored[chosen["pathway_id"]] == "last_chance"
+    without = rank_ptl(loaded.arrays, rulebook, run.census_date)
+    assert "last_chance" not in set(without.protection_reason)  # capacity made the difference
