@@ -103,7 +103,7 @@ def _scaled(
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in values.items():
-        base = limits[key] if key in limits else unlisted_default
+        base = limits.get(key, unlisted_default)
         out[str(key)] = min(_floor2(value * m), _limit(base, bounds))
     return out
 
