@@ -191,7 +191,7 @@ def _point(
         )
     if shares and max(shares) > 1 + limits.overshoot_tolerance:
         broken.append(
-            f"the gap reverses by {max(shares) - 1:.0%} in a seed "
+            f"the gap reverses by {max(shares) - 1:.1%} in a seed "
             f"(limit {limits.overshoot_tolerance:.0%})"
         )
     mean_share = statistics.mean(shares) if len(shares) == len(pairs) and shares else None
