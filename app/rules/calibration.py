@@ -11,7 +11,7 @@ the draft through the normal workflow (docs/calibration.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -38,7 +38,7 @@ from models.calibrations import (
     CALIBRATION_UNREACHABLE,
     RuleSetCalibration,
 )
-from models.rules import DEFAULT_SPECIALTY
+from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from prioritisation import PtlArrays, RuleBook, RuleSet, load_default_rule_set
 from prioritisation.calibration import (
     SCALABLE_FACTORS,
@@ -288,3 +288,16 @@ def _fail(context: JobContext, calibration_id: int, message: str) -> None:
             row.status = CALIBRATION_FAILED
             row.error = message[:4000]
             row.completed_at = utcnow()
+
+
+def calibration_behind(session: Session, version_ids: Iterable[int]) -> dict[str, Any] | None:
+    """The calibration one of ``version_ids`` came from (``{"id", "result"}``), if any: an
+    impact assessment of a calibrated draft shows its frontier."""
+    for version_id in version_ids:
+        version = session.get(RuleSetVersion, version_id)
+        if version is None or version.calibration_id is None:
+            continue
+        row = session.get(RuleSetCalibration, version.calibration_id)
+        if row is not None and row.result is not None:
+            return {"id": row.id, "result": row.result}
+    return None
