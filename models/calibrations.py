@@ -33,9 +33,7 @@ class RuleSetCalibration(Base):
 
     __tablename__ = "rule_set_calibrations"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'chosen', 'unreachable', 'failed')", name="status"
-        ),
+        CheckConstraint("status IN ('queued', 'chosen', 'unreachable', 'failed')", name="status"),
         Index("ix_rule_set_calibrations_specialty", "specialty", "id"),
     )
 
