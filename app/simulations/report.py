@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from app.simulations.charts import gap_bars, grouped_bars, weekly_lines
 from app.simulations.labels import group_label, rule_set_label
 from app.simulations.service import SimulationRun
-from prioritisation.metrics import WaitStats
+from prioritisation.metrics import DAYS_PER_WEEK, WaitStats, nearest_rank
 from prioritisation.simulation import ETHNIC_GROUP_LABELS, IMD_QUINTILE_LABELS, RuleSetOutcome
 
 _STYLE = """
@@ -234,6 +237,48 @@ _DEFINITIONS = (
 )  # fmt: skip
 
 
+def _median_weeks(days: NDArray[np.int64]) -> float | None:
+    """Nearest-rank median, as every other median in the document."""
+    if not len(days):
+        return None
+    ordered = np.sort(days)
+    return float(ordered[int(nearest_rank(np.array([len(days)]), 50)[0]) - 1]) / DAYS_PER_WEEK
+
+
+def _breakdowns(run: SimulationRun) -> str:
+    """Median wait at treatment by age band, sex and inclusion group, per rule set, for the
+    patients on the list at the start who were treated during the horizon."""
+    groups = run.breakdowns
+    outcomes = run.result.rule_sets
+    if groups is None or not run.result.treated_week:
+        return "<p class='note'>Not available for this run.</p>"
+    headers = ["dimension", "group"]
+    for o in outcomes:
+        headers += [f"{rule_set_label(o.name)}: n", "median (wk)"]
+    rows = []
+    for dimension, members in groups.dimensions.items():
+        for label, mask in members:
+            if not mask.any():
+                continue
+            row = [dimension, label]
+            for o in outcomes:
+                week = run.result.treated_week.get(o.name)
+                if week is None:
+                    row += ["–", "–"]
+                    continue
+                treated = mask & (week >= 0)
+                days = groups.start_wait_days[treated] + 7 * week[treated]
+                row += [_num(int(treated.sum())), _num(_median_weeks(days))]
+            rows.append(row)
+    return _table(
+        headers,
+        rows,
+        left=2,
+        caption="Patients on the list at the start who were treated during the horizon (new "
+        "referrals are not included); a patient in several inclusion groups counts in each.",
+    )
+
+
 def _version(version_id: int | None) -> str:
     return "the shipped default rules" if version_id is None else f"version id {version_id}"
 
@@ -360,6 +405,7 @@ Generated {escape(run.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}.</p>
 <div class="figure">{grouped_bars(outcomes, "ethnic_group", ETHNIC_GROUP_LABELS, "Ethnic group")}
 </div>
 {_by_group(outcomes, ETHNIC_GROUP_LABELS, lambda o: o.treated_by_ethnic_group)}
+<h2>Waits at treatment by age band, sex and inclusion group</h2>{_breakdowns(run)}
 <h2>The deprivation gap and who waits longer</h2>{_gaps(outcomes)}
 <h2>Change against the conventional order</h2>{_changes(outcomes)}
 <h2>Priority targets</h2>{_breaches(outcomes)}

@@ -20,6 +20,7 @@ from app.ptl_arrays import load_open_ptl
 from app.rules.errors import RuleDocumentInvalid
 from app.rules.in_force import rules_in_force
 from app.rules.validation import parse_document
+from app.simulations.breakdowns import GroupBreakdowns, group_breakdowns
 from app.simulations.capacity import clock_stops, core_keys, with_clock_stops
 from app.simulations.errors import InvalidSimulation, NoOpenList, RuleVersionNotFound
 from models.base import utcnow
@@ -84,6 +85,8 @@ class SimulationRun:
     """SHA-256 of the simulated entries (see :func:`extract_checksum`)."""
     candidate_versions: dict[str, int] = field(default_factory=dict)
     """Candidate name → the stored version (usually a draft) it came from."""
+    breakdowns: GroupBreakdowns | None = field(default=None, repr=False)
+    """Age band, sex and inclusion group of the starting entries (the assessment's tables)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +218,7 @@ def run(
         candidate_versions={
             c.name: c.version_id for c in request.candidates if c.version_id is not None
         },
+        breakdowns=group_breakdowns(session, arrays, request.provider_code, request.census_date),
     )
 
 

@@ -6,6 +6,9 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import numpy as np
+
+from app.simulations.breakdowns import GroupBreakdowns
 from app.simulations.report import render_assessment
 from app.simulations.service import SimulationRun
 from prioritisation import load_default_rules
@@ -38,6 +41,7 @@ def test_a_complete_html_document_with_tables_and_inline_charts():
         "Waits at treatment by IMD quintile",
         "Waits at treatment by ethnic group",
         "The deprivation gap and who waits longer",
+        "Waits at treatment by age band, sex and inclusion group",
         "Change against the conventional order",
         "Priority targets",
         "The list week by week",
@@ -45,7 +49,7 @@ def test_a_complete_html_document_with_tables_and_inline_charts():
         "What the figures mean",
     ):
         assert f"<h2>{heading}</h2>" in html
-    assert html.count("<table>") == 7  # plus document control and sign-off (classed)
+    assert html.count("<table>") == 7  # no group breakdowns given; control and sign-off classed
     assert html.count("<svg") == 4 and html.count("</svg>") == 4
     # Self-contained: nothing fetched (SVG namespaces are names, not downloads).
     assert not re.search(r"<(script|link|img|iframe)\b", html)
@@ -212,3 +216,44 @@ def test_the_calibration_frontier_is_shown_when_there_is_one():
     cells = _cells(section)
     assert cells[:4] == ["1.5", "93%", "90%–96%", "-9.7 ± 5.5"]
     assert "the gap reverses by 24.0% in a seed" in cells and "no" in cells
+
+
+def test_waits_by_age_band_sex_and_inclusion_group():
+    run = _run()
+    n = run.result.starting_entries
+    everyone = np.ones(n, dtype=np.bool_)
+    first_three = np.arange(n) < 3
+    # Census waits chosen so that, with each entry's week of treatment under the conventional
+    # order, the six waits at treatment are 75, 78, 100, 101, 102 and 104 days.
+    conventional = run.result.treated_week["conventional"]
+    waits_at_census = np.array([75, 78, 100, 101, 102, 104])
+    order = np.argsort(np.argsort(conventional * 1000 + np.arange(n)))
+    start = np.zeros(n, dtype=np.int64)
+    start[:] = waits_at_census[order] - 7 * conventional
+    groups = GroupBreakdowns(
+        start_wait_days=np.maximum(start, 0),
+        dimensions={
+            "Age band": [("18-39", first_three), ("40-64", ~first_three)],
+            "Sex": [("Female", everyone), ("Male", ~everyone)],
+            "Inclusion group": [("None recorded", everyone)],
+        },
+    )
+    html = render_assessment(replace(run, breakdowns=groups))
+    section = html.split("<h2>Waits at treatment by age band, sex and inclusion group</h2>")[1]
+    cells = _cells(section.split("</table>")[0])
+    assert cells[:2] == ["Age band", "18-39"]
+    assert "Male" not in cells  # an empty group is left out
+    female = cells[cells.index("Female") + 1 :][:2]
+    assert female[0] == "6"  # all six treated under the conventional order
+    # Everyone's median equals the summary's: 100 days = 14.3 weeks.
+    assert female[1] == "14.3"
+    assert "Patients on the list at the start" in section
+
+
+def test_ages_are_whole_years_on_the_census_date():
+    from datetime import date
+
+    from app.simulations.breakdowns import _ages
+
+    dob = np.array(["2000-01-06", "2000-01-05", "1960-02-29", "NaT"], dtype="datetime64[D]")
+    assert _ages(dob, date(2026, 1, 5)).tolist() == [25, 26, 65, -1]
