@@ -59,10 +59,36 @@ class CalibrationCreate(BaseModel):
     )
 
 
+_POINT_EXAMPLE: dict[str, Any] = {
+    "multiplier": 1.5, "share_closed": 0.93, "share_closed_min": 0.9, "share_closed_max": 0.96,
+    "share_closed_sd": 0.03, "extra_p2_p3_breaches": -9.7, "extra_p2_p3_breaches_sd": 5.5,
+    "extra_long_waiters": -0.3, "extra_long_waiters_sd": 1.5,
+    "largest_quintile_median_rise_weeks": 1.6, "within_limits": True, "reaches_target": True,
+    "limits_broken": [],
+}  # fmt: skip
+_CALIBRATION_EXAMPLE: dict[str, Any] = {
+    "id": 4, "specialty": "110", "provider_code": "RZZ", "status": "chosen",
+    "inputs": {"target_share": 0.9, "weeks": 26, "seeds": [20261123, 20261124, 20261125],
+               "factors": ["deprivation", "inclusion"], "census_date": "2026-11-23",
+               "limits": {"max_quintile_median_rise_weeks": 2.0, "overshoot_tolerance": 0.1},
+               "capacity": None, "referrals_per_week": None},
+    "started_from_version_id": 9, "job_id": 31, "requested_by": "dr.a",
+    "requested_at": "2026-11-23T09:00:00Z", "completed_at": "2026-11-23T09:00:40Z",
+    "chosen_multiplier": 1.5, "draft_id": 12,
+    "result": {"target_share": 0.9, "max_multiplier": 2.0, "frontier": [_POINT_EXAMPLE],
+               "gap": {"gap_weeks": 2.3, "unavailable_excess_weeks": 1.0,
+                       "unavailable_share": 0.44, "waiting_share": 0.56},
+               "chosen_multiplier": 1.5, "unreachable": None},
+    "error": None,
+}  # fmt: skip
+
+
 class CalibrationOut(BaseModel):
     """A calibration: queued until its job finishes, then its evidence and its outcome."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [_CALIBRATION_EXAMPLE]}
+    )
 
     id: int
     specialty: str

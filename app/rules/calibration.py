@@ -250,9 +250,10 @@ def run_calibration(context: JobContext, args: dict[str, Any]) -> dict[str, Any]
         if result.chosen_rule_set is not None and result.chosen_multiplier is not None:
             document = _draft_document(result.chosen_rule_set, row, result.chosen_multiplier)
             draft = create_draft(session, row.specialty, row.requested_by, document=document)
-            draft.based_on_id = row.started_from_version_id
+            draft.based_on_id = start.version_id
             draft.calibration_id = row.id
             draft_id = draft.id
+        row.started_from_version_id = start.version_id  # in force when the search ran
         row.status = CALIBRATION_CHOSEN if draft_id is not None else CALIBRATION_UNREACHABLE
         row.result = body
         row.chosen_multiplier = result.chosen_multiplier
