@@ -9,6 +9,7 @@ from api.routes import (
     rankings,
     reference,
     reports,
+    rule_calibrations,
     rule_preview,
     rules,
     simulations,
@@ -21,6 +22,7 @@ api_router.include_router(audit.router)
 api_router.include_router(reports.router)
 api_router.include_router(rules.router)
 api_router.include_router(rule_preview.router)
+api_router.include_router(rule_calibrations.router)
 api_router.include_router(rankings.router)
 api_router.include_router(simulations.router)
 api_router.include_router(jobs.router)

@@ -42,6 +42,7 @@ class AuditKind(StrEnum):
     RULES_DRAFT_UPDATED = "rules.draft_updated"
     RULES_PREVIEWED = "rules.previewed"
     RULES_PUBLISHED = "rules.published"
+    RULES_CALIBRATED = "rules.calibrated"
     RANKING_RUN = "ranking.run"
     OVERRIDE_CREATED = "override.created"
     OVERRIDE_REVOKED = "override.revoked"

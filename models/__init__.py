@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import Base
+from models.calibrations import RuleSetCalibration
 from models.jobs import Job
 from models.ptl import PtlEntry, UploadBatch
 from models.rankings import (
@@ -41,6 +42,7 @@ __all__ = [
     "RankingResult",
     "RankingRun",
     "RankingRunList",
+    "RuleSetCalibration",
     "RuleSetVersion",
     "TreatmentFunction",
     "UploadBatch",

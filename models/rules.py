@@ -64,3 +64,5 @@ class RuleSetVersion(Base):
         BigId, ForeignKey("rule_set_versions.id")
     )
     """Set on a rollback: the earlier version whose document was published again."""
+    calibration_id: Mapped[int | None] = mapped_column(BigId)
+    """Set on a draft a calibration created: its ``rule_set_calibrations.id``."""

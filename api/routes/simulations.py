@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
 from api.schemas.simulations import OfferModelIn, SimulationIn, SimulationOut
+from app.rules.calibration import calibration_behind
 from app.security import Principal, Role
 from app.simulations import (
     Candidate,
@@ -100,14 +101,18 @@ def simulate_equity_impact(
     responses={**_ERRORS, **_HTML},
 )
 def download_impact_assessment(
-    body: SimulationIn, _: Simulator, session: SessionDep, settings: SettingsDep
+    body: SimulationIn, principal: Simulator, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The same simulation as `POST /simulations`, as one self-contained HTML document with
     tables and charts (no external assets), sent as an attachment."""
     outcome = _run(session, body, settings.imd_edition)
     name = f"equity-impact-{outcome.provider_code}-{outcome.result.census_date.isoformat()}.html"
     return Response(
-        render_assessment(outcome),
+        render_assessment(
+            outcome,
+            generated_by=principal.name or principal.subject,
+            calibration=calibration_behind(session, outcome.candidate_versions.values()),
+        ),
         media_type="text/html; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

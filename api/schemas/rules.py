@@ -73,6 +73,9 @@ class RuleVersionSummary(BaseModel):
     lock_version: int = Field(description="Bumped on every draft edit; the draft's ETag.")
     based_on_id: int | None = Field(description="The version this one was copied from.")
     republished_from_id: int | None = Field(description="Set on a rollback: the version re-used.")
+    calibration_id: int | None = Field(
+        default=None, description="Set on a draft a calibration created: that calibration."
+    )
     created_by: str
     created_at: datetime
     updated_by: str

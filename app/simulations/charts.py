@@ -10,29 +10,53 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from html import escape
 from typing import TYPE_CHECKING
 
+from app.simulations.labels import group_label, rule_set_label
 from prioritisation.metrics import DAYS_PER_WEEK
 from prioritisation.simulation import RuleSetOutcome
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+OVER_18_WEEKS_LIMIT_PCT = 8.0
+"""The 18-week standard: 92% of the list within 18 weeks, so at most 8% over."""
 COLOURS = ("#6b6b6b", "#08519c", "#d94801", "#238b45", "#6a51a3", "#b8860b", "#c51b8a")
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _REFERENCES = re.compile(r'(id="|href="#|url\(#)')
 
 
-def _svg(figure: Figure, prefix: str) -> str:
-    """The figure as an ``<svg>`` element whose ids start with ``prefix``: several charts
-    inline in one page must not share ids (glyphs, clip paths)."""
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
+def _svg(figure: Figure, prefix: str, title: str, description: str) -> str:
+    """The figure as an accessible ``<svg>`` element (``role="img"``, labelled by its
+    ``<title>`` and described by its ``<desc>``) whose ids start with ``prefix``: several
+    charts inline in one page must not share ids (glyphs, clip paths)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = _PROLOG.sub("", buffer.getvalue(), count=1)
-    return _REFERENCES.sub(lambda m: f"{m.group(1)}{prefix}-", svg)
+    svg = _REFERENCES.sub(lambda m: f"{m.group(1)}{prefix}-", svg)
+    labels = (
+        f'<title id="{prefix}-title">{escape(title)}</title>'
+        f'<desc id="{prefix}-desc">{escape(description)}</desc>'
+    )
+    return _SVG_OPEN.sub(
+        lambda m: (
+            f'<svg{m.group(1)} role="img" aria-labelledby="{prefix}-title" '
+            f'aria-describedby="{prefix}-desc">{labels}'
+        ),
+        svg,
+        count=1,
+    )
+
+
+def _name(outcome: RuleSetOutcome) -> str:
+    return rule_set_label(outcome.name)
 
 
 def grouped_bars(
@@ -54,14 +78,25 @@ def grouped_bars(
         medians = [stats[g].median_weeks or 0.0 for g in groups]
         p92 = [stats[g].p92_weeks or 0.0 for g in groups]
         colour = COLOURS[i % len(COLOURS)]
-        axes.bar(x, medians, width=width * 0.95, color=colour, label=outcome.name)
+        axes.bar(x, medians, width=width * 0.95, color=colour, label=_name(outcome))
         axes.scatter(x, p92, marker="_", s=120, color=colour)
-    axes.set_xticks(range(len(groups)), list(groups))
+    axes.set_xticks(range(len(groups)), [group_label(g) for g in groups])
     axes.set_ylabel("weeks at treatment")
     axes.set_title(f"{title}: median (bars) and 92nd percentile (ticks)", fontsize=10)
     axes.axhline(18, color="grey", linestyle="--", linewidth=0.8)
-    axes.legend(fontsize=8, ncols=min(len(outcomes), 4))
-    return _svg(figure, f"bars-{dimension}")
+    axes.annotate("18 weeks", xy=(1.0, 18), xycoords=("axes fraction", "data"),
+                  xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
+                  color="grey")  # fmt: skip
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.06, 1.0), frameon=False)
+    names = ", ".join(_name(o) for o in outcomes)
+    return _svg(
+        figure,
+        f"bars-{dimension}",
+        f"{title}: median and 92nd percentile wait at treatment",
+        f"Bars: median weeks from clock start to treatment per group, one bar per rule set "
+        f"({names}); ticks: the 92nd percentile; dashed line: 18 weeks. The table below "
+        "holds every value.",
+    )
 
 
 def weekly_lines(outcomes: Sequence[RuleSetOutcome]) -> str:
@@ -73,13 +108,27 @@ def weekly_lines(outcomes: Sequence[RuleSetOutcome]) -> str:
     for i, outcome in enumerate(outcomes):
         weeks = [p.week for p in outcome.weekly]
         share = [100.0 * p.over_18_weeks / p.waiting if p.waiting else 0.0 for p in outcome.weekly]
-        axes.plot(weeks, share, color=COLOURS[i % len(COLOURS)], label=outcome.name)
-    axes.axhline(8, color="grey", linestyle="--", linewidth=0.8)
+        axes.plot(weeks, share, color=COLOURS[i % len(COLOURS)], label=_name(outcome))
+    axes.axhline(OVER_18_WEEKS_LIMIT_PCT, color="grey", linestyle="--", linewidth=0.8)
+    axes.annotate("8%: the most the 92% standard allows", xy=(1.0, OVER_18_WEEKS_LIMIT_PCT),
+                  xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+                  va="center", fontsize=8, color="grey")  # fmt: skip
     axes.set_xlabel("week")
     axes.set_ylabel("% waiting over 18 weeks")
-    axes.set_title("The list week by week (dashed: the 92% standard)", fontsize=10)
-    axes.legend(fontsize=8, ncols=min(len(outcomes), 4))
-    return _svg(figure, "weekly")
+    axes.set_title(
+        "Share of the list waiting over 18 weeks, week by week (dashed: 8%, the most the 92% "
+        "standard allows)",
+        fontsize=10,
+    )
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.2, 1.0), frameon=False)
+    return _svg(
+        figure,
+        "weekly",
+        "Share of the list waiting over 18 weeks, week by week",
+        "One line per rule set: the percentage of the ranked list waiting more than 18 weeks "
+        "at the start of each simulated week. The dashed line at 8% is the most the 18-week "
+        "standard (92% waiting 18 weeks or less) allows.",
+    )
 
 
 def gap_bars(outcomes: Sequence[RuleSetOutcome]) -> str:
@@ -88,16 +137,24 @@ def gap_bars(outcomes: Sequence[RuleSetOutcome]) -> str:
 
     figure = Figure(figsize=(10, 2.8), layout="constrained")
     axes = figure.subplots()
-    names = [o.name for o in outcomes]
     for k, (label, attribute) in enumerate((("median", "median_weeks"), ("p92", "p92_weeks"))):
         values = [getattr(o.deprivation_gap, attribute) or 0.0 for o in outcomes]
         positions = [j + (k - 0.5) * 0.38 for j in range(len(outcomes))]
         axes.barh(positions, values, height=0.36, color=COLOURS[1 + k], label=label)
+    names = [_name(o) for o in outcomes]
     axes.set_yticks(range(len(names)), names)
     axes.invert_yaxis()
     axes.axvline(0, color="black", linewidth=0.8)
     axes.set_xlabel(f"weeks (quintile 1 minus quintile 5; {DAYS_PER_WEEK} days a week)")
     axes.set_title("Most vs least deprived gap at treatment (positive: most deprived wait longer)",
                    fontsize=10)  # fmt: skip
-    axes.legend(fontsize=8)
-    return _svg(figure, "gap")
+    # The legend sits outside the plot area, clear of the bars.
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return _svg(
+        figure,
+        "gap",
+        "Most against least deprived gap in wait at treatment, per rule set",
+        "Horizontal bars per rule set: IMD quintile 1 minus quintile 5, in weeks, for the "
+        "median and the 92nd percentile wait at treatment; positive means the most deprived "
+        "wait longer. The summary table holds every value.",
+    )

@@ -7,12 +7,17 @@ is escaped; every metric is defined in docs/simulation.md and summarised at the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from app.simulations.charts import gap_bars, grouped_bars, weekly_lines
+from app.simulations.labels import group_label, rule_set_label
 from app.simulations.service import SimulationRun
-from prioritisation.metrics import WaitStats
+from prioritisation.metrics import DAYS_PER_WEEK, WaitStats, nearest_rank
 from prioritisation.simulation import ETHNIC_GROUP_LABELS, IMD_QUINTILE_LABELS, RuleSetOutcome
 
 _STYLE = """
@@ -25,9 +30,14 @@ th,td{border:1px solid #c8c8c8;padding:.25rem .45rem;text-align:right}
 th{background:#eef3f8}td.l,th.l{text-align:left}
 .note{color:#4c4c4c;font-size:.85rem}.figure{margin:.6rem 0}
 dl{font-size:.85rem}dt{font-weight:600;margin-top:.4rem}dd{margin-left:1rem}
+table.control th{text-align:left;width:14rem}table.control td{text-align:left}
+table.signoff td{height:2.6rem;min-width:9rem}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
+h2{break-after:avoid;page-break-after:avoid}
+table,.figure,svg{break-inside:avoid;page-break-inside:avoid}
+svg{max-width:100%;height:auto}.signoff-section{break-before:page;page-break-before:always}
+a{color:inherit;text-decoration:none}}
 """
-
-IMD_NAMES = {"1": "1 (most deprived)", "5": "5 (least deprived)", "unknown": "unknown"}
 
 
 def _num(value: float | int | None, places: int = 1) -> str:
@@ -70,12 +80,12 @@ def _summary(outcomes: Sequence[RuleSetOutcome]) -> str:
         increase = (
             "–"
             if worst is None
-            else f"{worst.dimension.replace('_', ' ')} {worst.group}: "
+            else f"{group_label(worst.dimension)} {group_label(worst.group)}: "
             f"{_signed(worst.median_change_weeks)} wk"
         )
         gap = o.deprivation_gap
         rows.append([
-            o.name, _num(o.treated.count), _num(o.treated.median_weeks),
+            rule_set_label(o.name), _num(o.treated.count), _num(o.treated.median_weeks),
             _num(o.treated.p92_weeks), _num(o.treated_within_18_weeks_pct),
             _signed(gap.median_weeks), _signed(gap.p92_weeks),
             _signed(gap.pct_over_18_weeks_points), _num(o.end.waiting),
@@ -104,7 +114,7 @@ def _gaps(outcomes: Sequence[RuleSetOutcome]) -> str:
     for o in outcomes:
         closed = o.gap_closed
         row = [
-            o.name,
+            rule_set_label(o.name),
             _signed(o.deprivation_gap.mean_weeks),
             _percent(closed.mean if closed else None),
             _percent(closed.median if closed else None),
@@ -135,14 +145,13 @@ def _by_group(
     outcomes: Sequence[RuleSetOutcome],
     groups: Sequence[str],
     stats_of: Callable[[RuleSetOutcome], dict[str, WaitStats]],
-    names: dict[str, str],
 ) -> str:
     headers = ["group"]
     for o in outcomes:
-        headers += [f"{o.name}: n", "median (wk)", "p92 (wk)"]
+        headers += [f"{rule_set_label(o.name)}: n", "median (wk)", "p92 (wk)"]
     rows = []
     for group in groups:
-        row = [names.get(group, group)]
+        row = [group_label(group)]
         for o in outcomes:
             stats = stats_of(o)[group]
             row += [_num(stats.count), _num(stats.median_weeks), _num(stats.p92_weeks)]
@@ -156,10 +165,10 @@ def _changes(outcomes: Sequence[RuleSetOutcome]) -> str:
         return "<p class='note'>Only the conventional order was simulated.</p>"
     headers = ["dimension", "group"]
     for o in compared:
-        headers += [f"{o.name}: median Δ (wk)", "p92 Δ (wk)"]
+        headers += [f"{rule_set_label(o.name)}: median Δ (wk)", "p92 Δ (wk)"]
     rows = []
     for i, change in enumerate(compared[0].versus_conventional):
-        row = [change.dimension.replace("_", " "), change.group]
+        row = [group_label(change.dimension), group_label(change.group)]
         for o in compared:
             mine = o.versus_conventional[i]
             row += [_signed(mine.median_change_weeks), _signed(mine.p92_change_weeks)]
@@ -171,7 +180,7 @@ def _changes(outcomes: Sequence[RuleSetOutcome]) -> str:
 def _breaches(outcomes: Sequence[RuleSetOutcome]) -> str:
     headers = ["priority", "target (days)"]
     for o in outcomes:
-        headers += [f"{o.name}: treated late / treated", "waiting late / waiting"]
+        headers += [f"{rule_set_label(o.name)}: treated late / treated", "waiting late / waiting"]
     rows = []
     for i, first in enumerate(outcomes[0].priority_breaches):
         row = [first.priority_code, _num(first.target_days)]
@@ -223,19 +232,152 @@ _DEFINITIONS = (
      "unavailable for some weeks while the clock runs), with chances that rise with "
      "deprivation; a patient's k-th offer ends alike under every rule set. New referrals "
      "copied from each band's current mix join, and the date moves on seven days. Not "
-     "modelled: clock stops other than treatment, priority changes. Full definitions: "
-     "docs/simulation.md."),
+     "modelled: clock stops other than treatment, priority changes. Full definitions: the "
+     "Equiwait documentation, \"Equity impact simulation\"."),
 )  # fmt: skip
 
 
-def render_assessment(run: SimulationRun) -> str:
-    """The equity impact assessment of ``run`` as a complete HTML document."""
+def _median_weeks(days: NDArray[np.int64]) -> float | None:
+    """Nearest-rank median, as every other median in the document."""
+    if not len(days):
+        return None
+    ordered = np.sort(days)
+    return float(ordered[int(nearest_rank(np.array([len(days)]), 50)[0]) - 1]) / DAYS_PER_WEEK
+
+
+def _breakdowns(run: SimulationRun) -> str:
+    """Median wait at treatment by age band, sex and inclusion group, per rule set, for the
+    patients on the list at the start who were treated during the horizon."""
+    groups = run.breakdowns
+    outcomes = run.result.rule_sets
+    if groups is None or not run.result.treated_week:
+        return "<p class='note'>Not available for this run.</p>"
+    headers = ["dimension", "group"]
+    for o in outcomes:
+        headers += [f"{rule_set_label(o.name)}: n", "median (wk)"]
+    rows = []
+    for dimension, members in groups.dimensions.items():
+        for label, mask in members:
+            if not mask.any():
+                continue
+            row = [dimension, label]
+            for o in outcomes:
+                week = run.result.treated_week.get(o.name)
+                if week is None:
+                    row += ["–", "–"]
+                    continue
+                treated = mask & (week >= 0)
+                days = groups.start_wait_days[treated] + 7 * week[treated]
+                row += [_num(int(treated.sum())), _num(_median_weeks(days))]
+            rows.append(row)
+    return _table(
+        headers,
+        rows,
+        left=2,
+        caption="Patients on the list at the start who were treated during the horizon (new "
+        "referrals are not included); a patient in several inclusion groups counts in each.",
+    )
+
+
+def _version(version_id: int | None) -> str:
+    return "the shipped default rules" if version_id is None else f"version id {version_id}"
+
+
+def _control(
+    run: SimulationRun, generated_by: str | None, calibration: Mapping[str, Any] | None
+) -> str:
+    """Document control: what this assessment describes, so a signature names exactly it."""
+    specialties = ", ".join(run.specialties) if run.specialties else "all"
+    versions = "; ".join(f"{key}: {_version(v)}" for key, v in sorted(run.rule_versions.items()))
+    drafts = "; ".join(
+        f"{rule_set_label(name)}: version id {version_id}"
+        for name, version_id in run.candidate_versions.items()
+    )
+    rows = [
+        ("Provider", run.provider_code),
+        ("Specialty", specialties),
+        ("Rule versions in force", versions or "–"),
+        ("Draft compared", drafts or "none"),
+        ("Calibration", f"calibration {calibration['id']}" if calibration else "none"),
+        ("Extract checksum (SHA-256)", run.extract_checksum or "–"),
+        ("Census date", run.result.census_date.isoformat()),
+        ("Generated by", generated_by or "–"),
+        ("Generated at", run.generated_at.strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    body = "".join(
+        f"<tr><th scope='row'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows
+    )
+    return f"<table class='control'><tbody>{body}</tbody></table>"
+
+
+_SIGNATORIES = ("Clinical lead", "Equity lead", "Clinical safety officer", "Chair, for the board")
+
+
+def _sign_off() -> str:
+    rows = "".join(
+        f"<tr><td class='l'>{escape(role)}</td><td></td><td></td><td></td></tr>"
+        for role in _SIGNATORIES
+    )
+    return (
+        "<p>Decision (tick one): ☐ approve the rule change &nbsp; ☐ approve with the conditions "
+        "below &nbsp; ☐ do not approve</p><p>Conditions, and the date of the first review of "
+        "the observed effect:</p><table class='signoff'><tbody><tr><td></td></tr></tbody>"
+        "</table><table class='signoff'><thead><tr><th class='l'>Role</th><th class='l'>Name"
+        "</th><th class='l'>Signature</th><th class='l'>Date</th></tr></thead><tbody>"
+        f"{rows}</tbody></table>"
+    )
+
+
+def _frontier(calibration: Mapping[str, Any] | None) -> str:
+    if not calibration or not calibration.get("result"):
+        return ""
+    result = calibration["result"]
+    headers = [
+        "multiplier", "share of the gap closed (mean)", "range across seeds",
+        "extra P2/P3 breaches", "extra 52-week waiters", "largest quintile rise (wk)",
+        "within the limits", "limits broken",
+    ]  # fmt: skip
+    rows = []
+    for p in result["frontier"]:
+        low, high = p.get("share_closed_min"), p.get("share_closed_max")
+        rows.append([
+            f"{p['multiplier']:g}", _percent(p.get("share_closed")),
+            f"{_percent(low)}–{_percent(high)}",
+            f"{p['extra_p2_p3_breaches']:+.1f} ± {p['extra_p2_p3_breaches_sd']:.1f}",
+            f"{p['extra_long_waiters']:+.1f} ± {p['extra_long_waiters_sd']:.1f}",
+            _signed(p.get("largest_quintile_median_rise_weeks")),
+            "yes" if p["within_limits"] else "no", "; ".join(p["limits_broken"]) or "–",
+        ])  # fmt: skip
+    chosen = result.get("chosen_multiplier")
+    unreachable = result.get("unreachable")
+    outcome = (
+        f"Chosen: {chosen:g} times the rules in force."
+        if chosen is not None
+        else f"No multiplier qualifies: {unreachable['reason'] if unreachable else ''}"
+    )
+    return (
+        f"<h2>Calibration {escape(str(calibration['id']))}: every multiplier tried</h2>"
+        f"<p>Target: {_percent(result.get('target_share'))} of the gap. {escape(outcome)}</p>"
+        + _table(headers, rows, caption="Against the conventional order, over "
+                 f"{len(result.get('seeds', []))} seeds (mean ± standard deviation).")
+    )  # fmt: skip
+
+
+def render_assessment(
+    run: SimulationRun,
+    *,
+    generated_by: str | None = None,
+    calibration: Mapping[str, Any] | None = None,
+) -> str:
+    """The equity impact assessment of ``run`` as a complete HTML document; ``calibration``
+    (``{"id": …, "result": …}``) adds its frontier."""
     result = run.result
     outcomes = result.rule_sets
     title = f"Equity impact assessment: {run.provider_code}, {result.census_date.isoformat()}"
     specialties = ", ".join(run.specialties) if run.specialties else "all"
     sources = "".join(
-        f"<li><b>{escape(o.name)}</b>: {escape(run.sources[o.name])}</li>" for o in outcomes
+        f"<li><b>{escape(rule_set_label(o.name))}</b>: {escape(run.sources[o.name])}</li>"
+        for o in outcomes
     )
     notes = "".join(f"<li>{escape(n)}</li>" for n in [*run.notes, *result.notes])
     definitions = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in _DEFINITIONS)
@@ -245,6 +387,7 @@ def render_assessment(run: SimulationRun) -> str:
 <title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>Equity impact assessment</h1>
+<h2>Document control</h2>{_control(run, generated_by, calibration)}
 <p>Provider <b>{escape(run.provider_code)}</b>; specialties: {escape(specialties)}.
 Simulated {result.weeks} weeks of booking from {result.census_date.isoformat()} to
 {result.end_date.isoformat()} (seed {result.seed}); {_num(result.starting_entries)} pathways at
@@ -257,16 +400,19 @@ Generated {escape(run.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}.</p>
 <h2>Waits at treatment by IMD quintile</h2>
 <div class="figure">{grouped_bars(outcomes, "imd_quintile", IMD_QUINTILE_LABELS, "IMD quintile")}
 </div>
-{_by_group(outcomes, IMD_QUINTILE_LABELS, lambda o: o.treated_by_imd_quintile, IMD_NAMES)}
+{_by_group(outcomes, IMD_QUINTILE_LABELS, lambda o: o.treated_by_imd_quintile)}
 <h2>Waits at treatment by ethnic group</h2>
 <div class="figure">{grouped_bars(outcomes, "ethnic_group", ETHNIC_GROUP_LABELS, "Ethnic group")}
 </div>
-{_by_group(outcomes, ETHNIC_GROUP_LABELS, lambda o: o.treated_by_ethnic_group, {})}
+{_by_group(outcomes, ETHNIC_GROUP_LABELS, lambda o: o.treated_by_ethnic_group)}
+<h2>Waits at treatment by age band, sex and inclusion group</h2>{_breakdowns(run)}
 <h2>The deprivation gap and who waits longer</h2>{_gaps(outcomes)}
 <h2>Change against the conventional order</h2>{_changes(outcomes)}
 <h2>Priority targets</h2>{_breaches(outcomes)}
 <h2>The list week by week</h2><div class="figure">{weekly_lines(outcomes)}</div>
 <h2>Lists, capacity and referrals</h2>{_lists(run)}
+{_frontier(calibration)}
 <h2>What the figures mean</h2><dl>{definitions}</dl>
+<section class="signoff-section"><h2>Decision and sign-off</h2>{_sign_off()}</section>
 </body></html>
 """

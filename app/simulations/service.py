@@ -7,6 +7,7 @@ simulation itself (``prioritisation.simulation``) stays pure. Nothing is stored.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from app.ptl_arrays import load_open_ptl
 from app.rules.errors import RuleDocumentInvalid
 from app.rules.in_force import rules_in_force
 from app.rules.validation import parse_document
+from app.simulations.breakdowns import GroupBreakdowns, group_breakdowns
 from app.simulations.capacity import clock_stops, core_keys, with_clock_stops
 from app.simulations.errors import InvalidSimulation, NoOpenList, RuleVersionNotFound
 from models.base import utcnow
@@ -77,6 +79,14 @@ class SimulationRun:
     sources: dict[str, str]
     result: SimulationResult
     notes: list[str] = field(default_factory=list)
+    rule_versions: dict[str, int | None] = field(default_factory=dict)
+    """Rule set key (``default``, ``110``) → the version id in force (None: shipped default)."""
+    extract_checksum: str | None = None
+    """SHA-256 of the simulated entries (see :func:`extract_checksum`)."""
+    candidate_versions: dict[str, int] = field(default_factory=dict)
+    """Candidate name → the stored version (usually a draft) it came from."""
+    breakdowns: GroupBreakdowns | None = field(default=None, repr=False)
+    """Age band, sex and inclusion group of the starting entries (the assessment's tables)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +99,24 @@ class SimulationRun:
             **self.result.to_dict(),
             "notes": [*self.notes, *self.result.notes],
         }
+
+
+def extract_checksum(arrays: PtlArrays) -> str:
+    """SHA-256 over the entries a simulation read (pathway, list, priority, clock start, IMD
+    decile, in that order): the same extract gives the same checksum, so a signed assessment
+    can be matched to the list it describes without holding patient data."""
+    digest = hashlib.sha256()
+    for column in (
+        arrays.pathway_id, arrays.provider_code, arrays.treatment_function_code,
+        arrays.pathway_stage, arrays.priority_code,
+    ):  # fmt: skip
+        digest.update("\x1f".join(np.asarray(column).astype(str).tolist()).encode())
+        digest.update(b"\x1e")
+    digest.update(
+        np.asarray(arrays.rtt_clock_start).astype("datetime64[D]").astype(np.int64).tobytes()
+    )
+    digest.update(np.asarray(arrays.imd_decile).astype(np.int64).tobytes())
+    return digest.hexdigest()
 
 
 def _rule_set(document: Mapping[str, Any], specialty: str, where: str) -> RuleSet:
@@ -185,6 +213,12 @@ def run(
         sources={CONVENTIONAL: "priority, then longest wait (no equity factors)", **sources},
         result=replace(result, lists=lists),
         notes=notes,
+        rule_versions=dict(rules_in_force(session, utcnow()).versions),
+        extract_checksum=extract_checksum(arrays),
+        candidate_versions={
+            c.name: c.version_id for c in request.candidates if c.version_id is not None
+        },
+        breakdowns=group_breakdowns(session, arrays, request.provider_code, request.census_date),
     )
 
 

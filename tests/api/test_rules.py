@@ -446,4 +446,6 @@ def test_openapi_describes_every_rules_route(client):
         "/{specialty}/drafts/{draft_id}",
         "/{specialty}/drafts/{draft_id}/preview",
         "/{specialty}/drafts/{draft_id}/publish",
+        "/{specialty}/calibrations",
+        "/{specialty}/calibrations/{calibration_id}",
     }

@@ -224,7 +224,7 @@ def assessment(
     run = _simulate(session, provider, specialty, weeks, settings.imd_edition)
     name = f"equity-impact-{run.provider_code}-{run.result.census_date.isoformat()}.html"
     return Response(
-        render_assessment(run),
+        render_assessment(run, generated_by=user.principal.name or user.principal.subject),
         media_type="text/html; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
