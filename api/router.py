@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     audit,
     jobs,
+    offers,
     ptl,
     rankings,
     reference,
@@ -24,3 +25,4 @@ api_router.include_router(rule_preview.router)
 api_router.include_router(rankings.router)
 api_router.include_router(simulations.router)
 api_router.include_router(jobs.router)
+api_router.include_router(offers.router)

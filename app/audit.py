@@ -37,6 +37,8 @@ class AuditKind(StrEnum):
 
     PTL_UPLOAD = "ptl.upload"
     PTL_UPLOAD_REJECTED = "ptl.upload_rejected"
+    OFFERS_UPLOAD = "offers.upload"
+    OFFERS_UPLOAD_REJECTED = "offers.upload_rejected"
     IMD_LOADED = "reference.imd_loaded"
     RULES_DRAFT_CREATED = "rules.draft_created"
     RULES_DRAFT_UPDATED = "rules.draft_updated"

@@ -3,6 +3,7 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.jobs import Job
+from models.offers import Offer, OfferBatch
 from models.ptl import PtlEntry, UploadBatch
 from models.rankings import (
     RankingList,
@@ -34,6 +35,8 @@ __all__ = [
     "ImdLsoa",
     "InclusionGroup",
     "Job",
+    "Offer",
+    "OfferBatch",
     "PriorityCode",
     "PtlEntry",
     "RankingList",
