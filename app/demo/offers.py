@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.demo.reference import imd_2019_lsoas
+from app.risk.features import OfferFacts
 
 BASE: Final = -2.6
 DEPRIVATION: Final = 1.6
@@ -83,7 +84,7 @@ def generate_offers(
             break
         slice_days = wait[has] // count[has]
         lead = rng.integers(*LEAD_DAYS, has.size)
-        offset = k * slice_days + rng.integers(0, np.maximum(slice_days - lead, 1))
+        offset = k * slice_days + rng.integers(0, np.maximum(slice_days - lead - 1, 1))
         offered = start[has] + offset.astype("timedelta64[D]")
         appointment = np.minimum(offered + lead.astype("timedelta64[D]"), census - 1)
         probability = failure_probability(decile[has], failures[has])
@@ -140,4 +141,25 @@ def write_offers_csv(out: IO[str], offers: Mapping[str, NDArray[Any]]) -> None:
             offers["attendance"].tolist(),
             strict=True,
         )
+    )
+
+
+def offer_facts(ptl: Mapping[str, NDArray[Any]], offers: Mapping[str, NDArray[Any]]) -> OfferFacts:
+    """The model's inputs for synthetic ``offers`` of the pathways of ``ptl``."""
+    index = offers["pathway_index"]
+    birth = np.asarray(ptl["date_of_birth"]).astype("datetime64[D]")[index]
+    offered = offers["offer_date"].astype("datetime64[D]")
+    return OfferFacts(
+        pathway_key=np.asarray(ptl["pathway_id"])[index],
+        patient_key=np.asarray(ptl["nhs_number"])[index],
+        offer_date=offered,
+        appointment_date=offers["appointment_date"].astype("datetime64[D]"),
+        clock_start=np.asarray(ptl["rtt_clock_start"]).astype("datetime64[D]")[index],
+        age_years=(offered - birth).astype(np.int64) / 365.25,
+        sex=np.asarray(ptl["sex"])[index],
+        imd_decile=known_deciles(ptl)[index],
+        specialty=np.asarray(ptl["treatment_function_code"])[index],
+        stage=np.asarray(ptl["pathway_stage"])[index],
+        ethnic_category=np.asarray(ptl["ethnic_category"])[index],
+        failed=offers["failed"].astype(np.bool_),
     )
