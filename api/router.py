@@ -10,6 +10,7 @@ from api.routes import (
     rankings,
     reference,
     reports,
+    risk_models,
     rule_preview,
     rules,
     simulations,
@@ -26,3 +27,4 @@ api_router.include_router(rankings.router)
 api_router.include_router(simulations.router)
 api_router.include_router(jobs.router)
 api_router.include_router(offers.router)
+api_router.include_router(risk_models.router)

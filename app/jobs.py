@@ -36,7 +36,12 @@ from models.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED
 logger = logging.getLogger(__name__)
 
 #: Modules whose import registers tasks (a worker imports them all before taking jobs).
-TASK_MODULES: tuple[str, ...] = ("app.rankings.jobs", "app.reports.jobs", "app.scheduler")
+TASK_MODULES: tuple[str, ...] = (
+    "app.rankings.jobs",
+    "app.reports.jobs",
+    "app.scheduler",
+    "app.risk.service",
+)
 QUEUE = "equiwait"
 PROCRASTINATE_TASK = "equiwait.run_job"
 ERROR_LIMIT = 4000

@@ -22,6 +22,7 @@ from models.reference import (
     TreatmentFunction,
 )
 from models.reports import EquitySnapshot
+from models.risk_models import RiskModel
 from models.rules import RuleSetVersion
 from models.sessions import WebSession
 
@@ -44,6 +45,7 @@ __all__ = [
     "RankingResult",
     "RankingRun",
     "RankingRunList",
+    "RiskModel",
     "RuleSetVersion",
     "TreatmentFunction",
     "UploadBatch",

@@ -3,6 +3,8 @@
 - ``offer_batches``: one offers upload (idempotency key, checksum, counts, outcome).
 - ``offers``: one offer per (provider, pathway, offer date, appointment date), its
   attendance code and reason, and whether it failed.
+- ``risk_models``: versioned failed-offer models (state, data window, features, metrics,
+  the fitted estimator, activation and retirement with who, when and why).
 
 Revision ID: 0010
 Revises: 0009
@@ -74,9 +76,41 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_offers_appointment", ["provider_code", "appointment_date"], unique=False
         )
+    op.create_table(
+        "risk_models",
+        sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        sa.Column("requested_at", _TIMESTAMP, nullable=False),
+        sa.Column("job_id", _BIG_ID, nullable=True),
+        sa.Column("provider_code", sa.String(length=5), nullable=True),
+        sa.Column("estimator", sa.String(length=30), nullable=True),
+        sa.Column("window_start", sa.Date(), nullable=True),
+        sa.Column("window_end", sa.Date(), nullable=True),
+        sa.Column("offers", sa.Integer(), nullable=False),
+        sa.Column("threshold", sa.Float(), nullable=True),
+        sa.Column("features", sa.JSON(), nullable=True),
+        sa.Column("metrics", sa.JSON(), nullable=True),
+        sa.Column("ethnicity_governance", sa.JSON(), nullable=True),
+        sa.Column("blob", sa.LargeBinary(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("trained_at", _TIMESTAMP, nullable=True),
+        sa.Column("activated_by", sa.String(length=200), nullable=True),
+        sa.Column("activated_at", _TIMESTAMP, nullable=True),
+        sa.Column("activation_reason", sa.Text(), nullable=True),
+        sa.Column("retired_by", sa.String(length=200), nullable=True),
+        sa.Column("retired_at", _TIMESTAMP, nullable=True),
+        sa.Column("retirement_reason", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('training', 'trained', 'active', 'retired', 'failed')",
+            name=op.f("ck_risk_models_state"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_models")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("risk_models")
     with op.batch_alter_table("offers", schema=None) as batch_op:
         batch_op.drop_index("ix_offers_appointment")
     op.drop_table("offers")
