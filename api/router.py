@@ -14,6 +14,7 @@ from api.routes import (
     rule_preview,
     rules,
     simulations,
+    support,
 )
 
 api_router = APIRouter(prefix="/api/v1")
@@ -28,3 +29,4 @@ api_router.include_router(simulations.router)
 api_router.include_router(jobs.router)
 api_router.include_router(offers.router)
 api_router.include_router(risk_models.router)
+api_router.include_router(support.router)
