@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -35,7 +35,7 @@ class RiskModel(Base):
     window_start: Mapped[date | None] = mapped_column(Date)
     window_end: Mapped[date | None] = mapped_column(Date)
     offers: Mapped[int] = mapped_column(Integer, default=0)
-    threshold: Mapped[float | None] = mapped_column()
+    threshold: Mapped[float | None] = mapped_column(Float)
     features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ethnicity_governance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
