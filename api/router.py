@@ -5,14 +5,17 @@ from fastapi import APIRouter
 from api.routes import (
     audit,
     jobs,
+    offers,
     ptl,
     rankings,
     reference,
     reports,
+    risk_models,
     rule_calibrations,
     rule_preview,
     rules,
     simulations,
+    support,
 )
 
 api_router = APIRouter(prefix="/api/v1")
@@ -26,3 +29,6 @@ api_router.include_router(rule_calibrations.router)
 api_router.include_router(rankings.router)
 api_router.include_router(simulations.router)
 api_router.include_router(jobs.router)
+api_router.include_router(offers.router)
+api_router.include_router(risk_models.router)
+api_router.include_router(support.router)

@@ -37,6 +37,12 @@ class AuditKind(StrEnum):
 
     PTL_UPLOAD = "ptl.upload"
     PTL_UPLOAD_REJECTED = "ptl.upload_rejected"
+    OFFERS_UPLOAD = "offers.upload"
+    OFFERS_UPLOAD_REJECTED = "offers.upload_rejected"
+    RISK_MODEL_TRAINING_REQUESTED = "risk_model.training_requested"
+    RISK_MODEL_TRAINED = "risk_model.trained"
+    RISK_MODEL_ACTIVATED = "risk_model.activated"
+    RISK_MODEL_RETIRED = "risk_model.retired"
     IMD_LOADED = "reference.imd_loaded"
     RULES_DRAFT_CREATED = "rules.draft_created"
     RULES_DRAFT_UPDATED = "rules.draft_updated"

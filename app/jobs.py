@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 TASK_MODULES: tuple[str, ...] = (
     "app.rankings.jobs",
     "app.reports.jobs",
+    "app.risk.service",
     "app.rules.calibration",
     "app.scheduler",
 )

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1, le=10_000)
     max_page_size: int = Field(default=5_000, ge=1, le=100_000)
     log_level: str = "INFO"
+    support_rules_file: Path | None = Field(
+        default=None,
+        description="JSON support rules for the support list (default: the shipped rules, "
+        "app/support/default_rules.json; docs/support-model.md).",
+    )
     imd_edition: str = Field(
         default="iod2019",
         description="IMD edition used to look deciles up from LSOA codes (iod2019: 2011 LSOAs; "

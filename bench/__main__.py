@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench.simulation_benchmark",
     "bench.gap_closure",
     "bench.calibration_benchmark",
+    "bench.risk_model_benchmark",
 )
 
 

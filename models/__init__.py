@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.calibrations import RuleSetCalibration
 from models.jobs import Job
+from models.offers import Offer, OfferBatch
 from models.ptl import PtlEntry, UploadBatch
 from models.rankings import (
     RankingList,
@@ -22,6 +23,7 @@ from models.reference import (
     TreatmentFunction,
 )
 from models.reports import EquitySnapshot
+from models.risk_models import RiskModel
 from models.rules import RuleSetVersion
 from models.sessions import WebSession
 
@@ -35,6 +37,8 @@ __all__ = [
     "ImdLsoa",
     "InclusionGroup",
     "Job",
+    "Offer",
+    "OfferBatch",
     "PriorityCode",
     "PtlEntry",
     "RankingList",
@@ -42,6 +46,7 @@ __all__ = [
     "RankingResult",
     "RankingRun",
     "RankingRunList",
+    "RiskModel",
     "RuleSetCalibration",
     "RuleSetVersion",
     "TreatmentFunction",
