@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.capacity import HeavySlots
 from api.errors import install_error_handlers
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
@@ -18,7 +19,7 @@ from api.routes import health
 from app.audit_anchor import anchor_periodically
 from app.audit_keys import AuditKeys, bind_audit_keys
 from app.background import start_background
-from app.database import build_engine
+from app.database import service_engine
 from app.settings import Settings, get_settings
 from web import install_web
 
@@ -38,7 +39,8 @@ Every error is RFC 9457 problem details (`application/problem+json`; docs/errors
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment by default)."""
     settings = settings or get_settings()
-    engine = build_engine(settings.database_url)
+    engine = service_engine(settings)
+    probe_engine = service_engine(settings, probe=True)
     audit_keys = AuditKeys.from_settings(settings)
     bind_audit_keys(engine, audit_keys)
 
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             background.stop()
         engine.dispose()
+        probe_engine.dispose()
 
     logging.basicConfig(level=settings.log_level)
     app = FastAPI(
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.probe_engine = probe_engine
+    app.state.heavy_slots = HeavySlots(settings.heavy_concurrency)
     app.state.cursors = CursorCodec(settings.secret)
     app.state.audit_keys = audit_keys
     app.include_router(health.router)

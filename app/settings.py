@@ -44,6 +44,39 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1, le=10_000)
     max_page_size: int = Field(default=5_000, ge=1, le=100_000)
     log_level: str = "INFO"
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `equiwait serve`; each has its own database pool "
+        "and heavy-route slots.",
+    )
+    db_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="Database connections each worker keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Extra connections a worker may open above the pool size under load.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a free connection before it is refused "
+        "with 503 and `Retry-After`.",
+    )
+    heavy_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Heavy requests (simulations, reports, ranking runs, rule previews) each "
+        "worker serves at once; more are refused with 429 and `Retry-After`.",
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="`Retry-After` of a 429 or 503 refusal."
+    )
     imd_edition: str = Field(
         default="iod2019",
         description="IMD edition used to look deciles up from LSOA codes (iod2019: 2011 LSOAs; "
