@@ -87,6 +87,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         server_header=False,
+        # The app configures logging (JSON lines, app/logs.py) in each worker.
+        log_config=None,
     )
 
 

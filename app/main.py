@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from api.capacity import HeavySlots
@@ -20,6 +20,7 @@ from app.audit_anchor import anchor_periodically
 from app.audit_keys import AuditKeys, bind_audit_keys
 from app.background import start_background
 from app.database import service_engine
+from app.logs import configure_logging
 from app.settings import Settings, get_settings
 from web import install_web
 
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
         probe_engine.dispose()
 
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="Equiwait",
         version="0.1.0",
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
     app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
     install_web(app, settings)
+    # Outermost: the request id is set before anything else logs, and echoed in every answer.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 
 
