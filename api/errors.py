@@ -26,6 +26,7 @@ from app.errors import ServiceError, ServiceUnavailable
 from app.ingest import mask_nhs_number
 from app.ingest.reader import NHS_NUMBER_NOT_TEXT
 from app.ingest.text import decode, shorten
+from app.metrics import UPLOADS_REJECTED
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 PROBLEM_JSON = "application/problem+json"
@@ -298,6 +299,7 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
     if endpoint in _ROW_ERROR_ENDPOINTS:
         rows = row_errors(errors)
         limit = _error_limit(request)
+        UPLOADS_REJECTED.labels("json").inc()
         return problem_response(
             request,
             422,

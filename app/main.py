@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
 
 from api.capacity import HeavySlots
 from api.errors import install_error_handlers
@@ -15,12 +16,13 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi, operation_id
 from api.pagination import CursorCodec
 from api.router import api_router
-from api.routes import health
+from api.routes import health, metrics
 from app.audit_anchor import anchor_periodically
 from app.audit_keys import AuditKeys, bind_audit_keys
 from app.background import start_background
 from app.database import service_engine
 from app.logs import configure_logging
+from app.metrics import service_registry
 from app.settings import Settings, get_settings
 from web import install_web
 
@@ -95,7 +97,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.heavy_slots = HeavySlots(settings.heavy_concurrency)
     app.state.cursors = CursorCodec(settings.secret)
     app.state.audit_keys = audit_keys
+    app.state.metrics = service_registry(probe_engine)
+    # Request counts and latencies by route template (never by path: no pathway ids).
+    Instrumentator(
+        registry=app.state.metrics,
+        should_ignore_untemplated=True,
+        excluded_handlers=["/metrics", "/static/.*"],
+    ).instrument(app, metric_namespace="equiwait")
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
     install_error_handlers(app)
     install_openapi(app)

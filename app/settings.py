@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1, le=10_000)
     max_page_size: int = Field(default=5_000, ge=1, le=100_000)
     log_level: str = "INFO"
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read `/metrics` (at least 32 "
+        "characters in production). Unset: `/metrics` is off in production (404) and open "
+        "in development and test.",
+    )
     workers: int = Field(
         default=1,
         ge=1,
@@ -213,6 +219,17 @@ class Settings(BaseSettings):
             value = self.secret_key.get_secret_value()
             if len(value) < 32 or value.startswith(_DEVELOPMENT_SECRET_PREFIX):
                 raise ValueError("EQUIWAIT_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _long_metrics_token(self) -> Settings:
+        token = self.metrics_token
+        if (
+            token is not None
+            and self.environment == "production"
+            and len(token.get_secret_value()) < 32
+        ):
+            raise ValueError("EQUIWAIT_METRICS_TOKEN must be at least 32 characters")
         return self
 
     @model_validator(mode="after")
