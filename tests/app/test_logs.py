@@ -35,6 +35,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served(settings: Settings) -> Iterator[tuple[str, io.StringIO]]:
     """The app behind a real uvicorn server, every log line of the process captured."""
+    level = logging.getLogger().level
     app = create_app(settings.model_copy(update={"log_level": "DEBUG"}))
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
@@ -57,6 +58,7 @@ def served(settings: Settings) -> Iterator[tuple[str, io.StringIO]]:
         server.should_exit = True
         thread.join(30)
         root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _identifiers(content: bytes) -> set[str]:
