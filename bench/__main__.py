@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.background_benchmark",
     "bench.simulation_benchmark",
     "bench.gap_closure",
+    "bench.load_benchmark",
 )
 
 
