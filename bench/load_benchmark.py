@@ -292,7 +292,7 @@ async def _burst(base: str, plans: Plans, connections: int, seconds: float) -> d
 def _report(title: str, tallies: dict[str, Tally]) -> None:
     elapsed = tallies.pop("_elapsed").latencies[0]
     total = sum(sum(t.statuses.values()) for t in tallies.values())
-    print(f"{title}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s")
+    print(f"{title}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s", flush=True)
     for kind, tally in sorted(tallies.items()):
         ok = tally.latencies
         errors = {s: n for s, n in tally.statuses.items() if s not in ("200", "429", "503")}
@@ -306,7 +306,7 @@ def _report(title: str, tallies: dict[str, Tally]) -> None:
         if refusals:
             line += f" (p99 {_percentile(tally.refusal_ms, 99):.1f} ms)"
         line += f"; errors {sum(errors.values())} {dict(errors) if errors else ''}"
-        print(line)
+        print(line, flush=True)
 
 
 def main() -> None:
@@ -318,6 +318,7 @@ def main() -> None:
     parser.add_argument("--burst-connections", type=int, default=200)
     parser.add_argument("--burst-seconds", type=float, default=30.0)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # figures as they come
     admin_url = os.environ.get("EQUIWAIT_TEST_POSTGRES_URL")
     if not admin_url:
         raise SystemExit("EQUIWAIT_TEST_POSTGRES_URL must name a PostgreSQL server")
@@ -345,7 +346,7 @@ def main() -> None:
             plans = Plans(prepared, seed=5)
             for _ in range(30):  # warm every worker's caches; not counted
                 httpx.get(base + plans.ranked()[0], params=plans.ranked()[1], timeout=30)
-            print(f"load average {os.getloadavg()[0]:.1f} at the start of the load")
+            print(f"load average {os.getloadavg()[0]:.1f} at the start of the load", flush=True)
             _report(
                 f"open loop at {args.rate:g} req/s for {args.duration:g} s",
                 asyncio.run(_open_loop(base, plans, args.rate, args.duration)),
@@ -355,7 +356,7 @@ def main() -> None:
                 f"{args.burst_seconds:g} s",
                 asyncio.run(_burst(base, plans, args.burst_connections, args.burst_seconds)),
             )
-            print(f"load average {os.getloadavg()[0]:.1f} at the end")
+            print(f"load average {os.getloadavg()[0]:.1f} at the end", flush=True)
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -364,7 +365,7 @@ def main() -> None:
                 server.kill()
             tail = (workdir / "server.log").read_text(errors="replace").splitlines()
             crashes = [line for line in tail if '"level": "error"' in line]
-            print(f"server log: {len(tail)} lines, {len(crashes)} at level error")
+            print(f"server log: {len(tail)} lines, {len(crashes)} at level error", flush=True)
 
 
 if __name__ == "__main__":
