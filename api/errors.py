@@ -19,12 +19,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import ServiceError
+from app.errors import ServiceError, ServiceUnavailable
 from app.ingest import mask_nhs_number
 from app.ingest.reader import NHS_NUMBER_NOT_TEXT
 from app.ingest.text import decode, shorten
+from app.metrics import UPLOADS_REJECTED
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 PROBLEM_JSON = "application/problem+json"
@@ -56,6 +58,8 @@ TITLES: dict[str, str] = {
     "simulation-invalid": "Simulation refused",
     "ranking-failed": "Ranking failed",
     "precondition-required": "Precondition required",
+    "too-busy": "Too many heavy requests at once",
+    "unavailable": "Service busy",
     "internal-error": "Internal error",
 }
 _BY_STATUS: dict[int, str] = {
@@ -71,7 +75,9 @@ _BY_STATUS: dict[int, str] = {
     415: "unsupported-media-type",
     422: "unprocessable",
     428: "precondition-required",
+    429: "too-busy",
     500: "internal-error",
+    503: "unavailable",
 }
 
 
@@ -189,6 +195,8 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Payload too large",
         422: "Invalid input",
         428: "Precondition required",
+        429: "Too many heavy requests at once in this process; retry after `Retry-After`",
+        503: "No database connection came free in time; retry after `Retry-After`",
     }
     return {
         code: {
@@ -250,6 +258,8 @@ def handle_error(request: Request, exc: Exception) -> JSONResponse:
             extensions=exc.extensions,
             headers=exc.headers,
         )
+    if isinstance(exc, PoolTimeout):
+        return handle_error(request, pool_exhausted(request))
     if isinstance(exc, RequestValidationError):
         return _validation_problem(request, exc)
     if isinstance(exc, StarletteHTTPException):
@@ -262,8 +272,22 @@ def handle_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register :func:`handle_error` for everything an answer can fail with."""
-    for kind in (ServiceError, RequestValidationError, StarletteHTTPException, Exception):
+    # PoolTimeout is registered by itself so that it is answered like a refusal (503), not
+    # logged as a crash with its traceback.
+    kinds = (ServiceError, PoolTimeout, RequestValidationError, StarletteHTTPException, Exception)
+    for kind in kinds:
         app.add_exception_handler(kind, handle_error)
+
+
+def pool_exhausted(request: Request) -> ServiceUnavailable:
+    """The 503 for a request that waited ``EQUIWAIT_DB_POOL_TIMEOUT_SECONDS`` for a connection."""
+    settings = getattr(getattr(request.scope.get("app"), "state", None), "settings", None)
+    retry_after = int(getattr(settings, "retry_after_seconds", 5))
+    logger.warning("database pool exhausted on %s %s", request.method, request.url.path)
+    return ServiceUnavailable(
+        "the service is busy: no database connection came free in time; retry later",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -275,6 +299,7 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
     if endpoint in _ROW_ERROR_ENDPOINTS:
         rows = row_errors(errors)
         limit = _error_limit(request)
+        UPLOADS_REJECTED.labels("json").inc()
         return problem_response(
             request,
             422,

@@ -25,6 +25,11 @@ _DEFAULT_DESCRIPTIONS = {
     401: "Missing or invalid bearer token",
     413: "Payload too large",
     422: "Invalid input",
+    503: "No database connection came free in time; retry after `Retry-After`",
+}
+_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer"},
 }
 _LOCATION = {
     "description": "Where the created resource can be read.",
@@ -69,7 +74,7 @@ def _declare_problems(path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     wanted: set[int] = set()
     if path.startswith("/api/"):
-        wanted.add(401)
+        wanted.update((401, 503))
     if "requestBody" in operation:
         wanted.update((400, 413, 422))
     if operation.get("parameters"):
@@ -79,6 +84,9 @@ def _declare_problems(path: str, operation: dict[str, Any]) -> None:
     for key, response in responses.items():
         if key.isdigit() and int(key) >= 400:
             response["content"] = {PROBLEM_JSON: {"schema": _problem_schema(response, int(key))}}
+    for key in ("429", "503"):
+        if key in responses:
+            responses[key].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
     created = responses.get("201")
     if created is not None:
         created.setdefault("headers", {})["Location"] = _LOCATION

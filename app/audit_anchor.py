@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.audit import AnchorPoint, ChainReport, verify_chain
 from app.audit_keys import AuditKeys
 from app.database import session_scope
+from app.metrics import record_audit_verification
 from models import AuditEvent
 from models.base import utcnow
 
@@ -130,8 +131,11 @@ def verify_against_latest_anchor(session: Session, keys: AuditKeys, path: Path) 
     try:
         anchor = latest_anchor(path, keys)
     except AnchorError as exc:
-        return ChainReport(False, 0, None, str(exc))
-    return verify_chain(session, keys=keys, anchor=None if anchor is None else anchor.point())
+        report = ChainReport(False, 0, None, str(exc))
+    else:
+        report = verify_chain(session, keys=keys, anchor=None if anchor is None else anchor.point())
+    record_audit_verification(report.valid)
+    return report
 
 
 def anchor_once(engine: Engine, keys: AuditKeys, path: Path) -> ChainAnchor | None:

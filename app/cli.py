@@ -71,12 +71,15 @@ def migrate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: EQUIWAIT_WORKERS).")
+    ] = None,
 ) -> None:
     """Serve the API (``app.main:app``) with uvicorn."""
     import uvicorn
 
-    _settings()
+    settings = _settings()
+    workers = workers or settings.workers
     uvicorn.run(
         "app.main:app",
         host=host,
@@ -84,6 +87,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         server_header=False,
+        # The app configures logging (JSON lines, app/logs.py) in each worker.
+        log_config=None,
     )
 
 

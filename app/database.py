@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 
 def normalise_url(url: str) -> str:
@@ -34,27 +35,61 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def build_engine(url: str) -> Engine:
-    """An engine for ``url`` with the connection settings each backend needs."""
+def _is_memory(url: str) -> bool:
+    return make_url(url).database in (None, "", ":memory:")
+
+
+def build_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+    probe: bool = False,
+) -> Engine:
+    """An engine for ``url`` with the connection settings each backend needs.
+
+    ``probe``: no pool at all (one connection per use), for health checks that must answer
+    while every pooled connection is busy.
+    """
     url = normalise_url(url)
+    pooling: dict[str, Any] = (
+        {"poolclass": NullPool}
+        if probe
+        else {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
+    )
     # hide_parameters: a database error never prints bound values (NHS numbers among them).
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             hide_parameters=True,
+            # An in-memory database lives in its one connection: SQLAlchemy's own pool for it.
+            **({} if _is_memory(url) else pooling),
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
+    connect_args = {"connect_timeout": max(1, round(pool_timeout))} if probe else {}
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **pooling
+    )
+
+
+def service_engine(settings: Settings, *, probe: bool = False) -> Engine:
+    """The engine a serving process uses, its pool sized by the ``EQUIWAIT_DB_POOL_*`` settings."""
+    return build_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        probe=probe,
     )
 
 
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for ``EQUIWAIT_DATABASE_URL``."""
-    return build_engine(get_settings().database_url)
+    return service_engine(get_settings())
 
 
 @lru_cache

@@ -87,3 +87,17 @@ class Forbidden(ServiceError):
 
     status = 403
     problem = "forbidden"
+
+
+class TooManyRequests(ServiceError):
+    """Every slot of a heavy route is busy in this process; retry after ``Retry-After`` (429)."""
+
+    status = 429
+    problem = "too-busy"
+
+
+class ServiceUnavailable(ServiceError):
+    """No database connection came free in time: shed now rather than queue (503)."""
+
+    status = 503
+    problem = "unavailable"

@@ -28,6 +28,7 @@ from app.errors import Conflict, Unprocessable
 from app.imd_loader import lsoa_vintage_of
 from app.ingest import RawTable, RowError, validate_table
 from app.ingest.store import store_entries
+from app.metrics import ROWS_INGESTED, UPLOADS_REJECTED, after_commit
 from app.rankings.jobs import latest_upload_runs, queue_ranking
 from app.rankings.lists import record_changes, stale_lists
 from app.reference_store import load_imd_lookup, load_reference_codes
@@ -281,6 +282,8 @@ def _ingest(
     batch.completed_at = utcnow()
     session.flush()
     record_changes(session, counts.lists, now=batch.submitted_at)
+    stored = len(validated)
+    after_commit(session, lambda: ROWS_INGESTED.labels(source).inc(stored))
     record_event(
         session,
         request.actor,
@@ -332,4 +335,6 @@ def _rejected(
             "source": batch.source,
         },
     )
+    rejected_source = batch.source
+    after_commit(session, lambda: UPLOADS_REJECTED.labels(rejected_source).inc())
     return IngestOutcome(batch=batch, errors=errors, error_count=error_count)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
 
+from api.capacity import HeavySlots
 from api.errors import install_error_handlers
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi, operation_id
 from api.pagination import CursorCodec
 from api.router import api_router
-from api.routes import health
+from api.routes import health, metrics
 from app.audit_anchor import anchor_periodically
 from app.audit_keys import AuditKeys, bind_audit_keys
 from app.background import start_background
-from app.database import build_engine
+from app.database import service_engine
+from app.logs import configure_logging
+from app.metrics import service_registry
 from app.settings import Settings, get_settings
 from web import install_web
 
@@ -38,7 +42,8 @@ Every error is RFC 9457 problem details (`application/problem+json`; docs/errors
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment by default)."""
     settings = settings or get_settings()
-    engine = build_engine(settings.database_url)
+    engine = service_engine(settings)
+    probe_engine = service_engine(settings, probe=True)
     audit_keys = AuditKeys.from_settings(settings)
     bind_audit_keys(engine, audit_keys)
 
@@ -51,8 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             background.stop()
         engine.dispose()
+        probe_engine.dispose()
 
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="Equiwait",
         version="0.1.0",
@@ -87,15 +93,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.probe_engine = probe_engine
+    app.state.heavy_slots = HeavySlots(settings.heavy_concurrency)
     app.state.cursors = CursorCodec(settings.secret)
     app.state.audit_keys = audit_keys
+    app.state.metrics = service_registry(probe_engine)
+    # Request counts and latencies by route template (never by path: no pathway ids).
+    Instrumentator(
+        registry=app.state.metrics,
+        should_ignore_untemplated=True,
+        excluded_handlers=["/metrics", "/static/.*"],
+    ).instrument(app, metric_namespace="equiwait")
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
     app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
     install_web(app, settings)
+    # Outermost: the request id is set before anything else logs, and echoed in every answer.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 
 

@@ -10,7 +10,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def project_root(installed_at: Path, working_dir: Path) -> Path:
+    """The folder holding ``alembic.ini`` and ``migrations/``: the checkout the package is in
+    (an editable install) or, for a regular install such as the container's, the working
+    directory."""
+    for folder in (installed_at, working_dir):
+        if (folder / "alembic.ini").is_file() and (folder / "migrations").is_dir():
+            return folder
+    return installed_at
+
+
+PROJECT_ROOT = project_root(Path(__file__).resolve().parent.parent, Path.cwd())
 
 
 def alembic_config(url: str) -> Config:

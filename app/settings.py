@@ -49,6 +49,45 @@ class Settings(BaseSettings):
         description="JSON support rules for the support list (default: the shipped rules, "
         "app/support/default_rules.json; docs/support-model.md).",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read `/metrics` (at least 32 "
+        "characters in production). Unset: `/metrics` is off in production (404) and open "
+        "in development and test.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `equiwait serve`; each has its own database pool "
+        "and heavy-route slots.",
+    )
+    db_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="Database connections each worker keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Extra connections a worker may open above the pool size under load.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a free connection before it is refused "
+        "with 503 and `Retry-After`.",
+    )
+    heavy_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Heavy requests (simulations, reports, ranking runs, rule previews, the "
+        "support list) each worker serves at once; more are refused with 429 and `Retry-After`.",
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="`Retry-After` of a 429 or 503 refusal."
+    )
     imd_edition: str = Field(
         default="iod2019",
         description="IMD edition used to look deciles up from LSOA codes (iod2019: 2011 LSOAs; "
@@ -185,6 +224,17 @@ class Settings(BaseSettings):
             value = self.secret_key.get_secret_value()
             if len(value) < 32 or value.startswith(_DEVELOPMENT_SECRET_PREFIX):
                 raise ValueError("EQUIWAIT_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _long_metrics_token(self) -> Settings:
+        token = self.metrics_token
+        if (
+            token is not None
+            and self.environment == "production"
+            and len(token.get_secret_value()) < 32
+        ):
+            raise ValueError("EQUIWAIT_METRICS_TOKEN must be at least 32 characters")
         return self
 
     @model_validator(mode="after")

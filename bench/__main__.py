@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench.gap_closure",
     "bench.calibration_benchmark",
     "bench.risk_model_benchmark",
+    "bench.load_benchmark",
 )
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.capacity import HEAVY, HEAVY_RESPONSES
 from api.deps import AnyReader, SessionDep, SettingsDep, get_engine, require_roles
 from api.errors import responses
 from api.pagination import CursorCodec, CursorQuery, Cursors, InvalidCursor, LimitQuery, Page
@@ -66,7 +67,8 @@ PathwayPath = Annotated[str, Path(min_length=1, max_length=20, description="Path
     status_code=status.HTTP_201_CREATED,
     response_model=RunOut,
     summary="Rank a provider's open PTL now",
-    responses=responses(401, 403, 404, 422),
+    dependencies=HEAVY,
+    responses={**responses(401, 403, 404, 422), **HEAVY_RESPONSES},
 )
 def create_ranking_run(
     body: RunRequest,

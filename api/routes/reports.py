@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
+from api.capacity import HEAVY, HEAVY_RESPONSES
 from api.deps import AnyReader, SessionDep
 from api.errors import responses
 from api.pagination import CursorQuery, Cursors, Page
@@ -39,7 +40,12 @@ from app.reports.served import served_report
 from app.reports.snapshots import has_snapshots
 from models import EquitySnapshot
 
-router = APIRouter(prefix="/reports", tags=["reports"], responses=responses(401, 403, 404))
+router = APIRouter(
+    prefix="/reports",
+    tags=["reports"],
+    dependencies=HEAVY,
+    responses={**responses(401, 403, 404), **HEAVY_RESPONSES},
+)
 
 ProviderQuery = Annotated[
     str,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.capacity import HEAVY, HEAVY_RESPONSES
 from api.deps import SessionDep, SettingsDep
 from api.errors import responses
 from api.routes.rules_shared import REJECTED, DraftId, RulesEditor, Specialty
@@ -29,7 +30,8 @@ router = APIRouter(prefix="/rules", tags=["rules"])
     "/{specialty}/drafts/{draft_id}/preview",
     response_model=PreviewOut,
     summary="Preview a draft's effect on a provider's current list",
-    responses={**responses(400, 401, 403, 404, 409), **REJECTED},
+    dependencies=HEAVY,
+    responses={**responses(400, 401, 403, 404, 409), **REJECTED, **HEAVY_RESPONSES},
 )
 def preview_rule_draft(
     specialty: Specialty,

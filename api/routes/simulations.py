@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
+from api.capacity import HEAVY, HEAVY_RESPONSES
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
 from api.schemas.simulations import OfferModelIn, SimulationIn, SimulationOut
@@ -28,7 +29,9 @@ from app.simulations import (
 from app.simulations.report import render_assessment
 from prioritisation.simulation import OfferModel
 
-router = APIRouter(prefix="/simulations", tags=["simulations"])
+router = APIRouter(
+    prefix="/simulations", tags=["simulations"], dependencies=HEAVY, responses=HEAVY_RESPONSES
+)
 
 Simulator = Annotated[
     Principal, Depends(require_roles(Role.CLINICIAN, Role.AUDITOR, Role.EQUITY_LEAD, Role.ADMIN))

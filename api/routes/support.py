@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.capacity import HEAVY, HEAVY_RESPONSES
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import responses
 from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION
@@ -20,7 +21,9 @@ from app.security import Principal, Role
 from app.support.rules import load_support_rules
 from app.support.service import build_support_list
 
-router = APIRouter(prefix="/support-list", tags=["support"])
+router = APIRouter(
+    prefix="/support-list", tags=["support"], dependencies=HEAVY, responses=HEAVY_RESPONSES
+)
 
 SupportReader = Annotated[
     Principal,

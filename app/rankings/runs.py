@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
+from time import perf_counter
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import AuditKind, record_event
+from app.metrics import RANKING_DURATION, after_commit
 from app.ptl_arrays import inputs_hash, load_open_ptl
 from app.rankings.errors import NotFound, RankingFailed
 from app.rankings.lists import lists_of_specialties, read_seqs, switch_lists
@@ -72,6 +74,7 @@ def run_ranking(
     inputs or rules. Never commits: the caller's transaction holds everything.
     """
     report: Progress = progress or _no_progress
+    clock = perf_counter()
     started = now or utcnow()
     rules_at = census_moment(census_date, started)
     serves = rules_at == started
@@ -155,6 +158,8 @@ def run_ranking(
     )
     if serves and weekly_snapshot:
         record_weekly_snapshot(session, provider_code, actor=actor, census_date=census_date)
+    took = perf_counter() - clock
+    after_commit(session, lambda: RANKING_DURATION.labels(trigger).observe(took))
     return run
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.deps import SessionDep
 from app.audit import AuditKind, EventFilters, list_events, verify_chain
+from app.metrics import record_audit_verification
 from models import AuditEvent
 from web.auth import PageError, require
 from web.navigation import AUDITORS
@@ -93,6 +94,7 @@ def audit_log(
 def verify(request: Request, user: Auditor, session: SessionDep) -> Response:
     """Re-walk the whole chain now and say plainly whether it is intact."""
     report = verify_chain(session)
+    record_audit_verification(report.valid)
     return render(request, "audit/verify.html", {"report": report})
 
 
