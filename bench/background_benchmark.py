@@ -29,8 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from bench.databases import benchmark_targets
 
 SECRET = "bench-secret-" + "x" * 40
 
@@ -172,16 +171,6 @@ def _measure(url: str, csv_path: Path, pushes: int) -> dict[str, Any]:
     }
 
 
-def _fresh_postgres(admin_url: str) -> str:
-    name = "equiwait_bench_background"
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -201,12 +190,7 @@ def main() -> None:
             f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
             f"{os.getloadavg()[0]:.2f}"
         )
-        targets = [f"sqlite:///{workdir}/bench.db"]
-        admin_url = os.environ.get("EQUIWAIT_TEST_POSTGRES_URL")
-        if admin_url:
-            targets.append(_fresh_postgres(admin_url))
-        else:
-            print("PostgreSQL skipped: EQUIWAIT_TEST_POSTGRES_URL not set")
+        targets = benchmark_targets(workdir, "equiwait_bench_background")
         for url in targets:
             command = [sys.executable, "-m", "bench.background_benchmark", "--child", url]
             command += [str(csv_path), "--pushes", str(args.pushes)]

@@ -23,9 +23,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from bench.databases import benchmark_targets
 from models import RankingList, UploadBatch
 from models.base import utcnow
 
@@ -81,16 +81,6 @@ def _measure(url: str, csv_path: Path) -> dict[str, float | int | str]:
     }
 
 
-def _fresh_postgres(admin_url: str) -> str:
-    name = "equiwait_bench_ingest"
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -110,12 +100,7 @@ def main() -> None:
             f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
             f"{os.getloadavg()[0]:.2f}"
         )
-        targets = [f"sqlite:///{workdir}/bench.db"]
-        admin_url = os.environ.get("EQUIWAIT_TEST_POSTGRES_URL")
-        if admin_url:
-            targets.append(_fresh_postgres(admin_url))
-        else:
-            print("PostgreSQL skipped: EQUIWAIT_TEST_POSTGRES_URL not set")
+        targets = benchmark_targets(workdir, "equiwait_bench_ingest")
         for url in targets:
             out = subprocess.run(
                 [sys.executable, "-m", "bench.ingest_benchmark", "--child", url, str(csv_path)],

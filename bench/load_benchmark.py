@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
+
+from bench.databases import fresh_postgres
 
 SECRET = "load-benchmark-" + "k" * 40
 REQUEST_TIMEOUT = 30.0
@@ -69,16 +70,6 @@ def _percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def _fresh_postgres(admin_url: str) -> str:
-    name = "equiwait_bench_load"
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _prepare(url: str, rows: int, workdir: Path) -> dict[str, Any]:
@@ -332,7 +323,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        url = _fresh_postgres(admin_url)
+        url = fresh_postgres(admin_url, "equiwait_bench_load")
         prepared = _prepare(url, args.rows, workdir)
         print(
             f"setup: upload {prepared['ingest_s']:.1f} s, ranking run {prepared['rank_s']:.1f} s, "

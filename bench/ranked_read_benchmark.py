@@ -25,8 +25,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
+
+from bench.databases import benchmark_targets
 
 TARGET_P95_MS = 50.0
 
@@ -142,16 +143,6 @@ def _measure(url: str, csv_path: Path, n_requests: int) -> dict[str, Any]:
     }
 
 
-def _fresh_postgres(admin_url: str) -> str:
-    name = "equiwait_bench_ranked"
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -170,12 +161,7 @@ def main() -> None:
             f"{args.rows:,} entries, {args.requests} page requests (limit 100) per database; "
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         )
-        targets = [f"sqlite:///{workdir}/bench.db"]
-        admin_url = os.environ.get("EQUIWAIT_TEST_POSTGRES_URL")
-        if admin_url:
-            targets.append(_fresh_postgres(admin_url))
-        else:
-            print("PostgreSQL skipped: EQUIWAIT_TEST_POSTGRES_URL not set")
+        targets = benchmark_targets(workdir, "equiwait_bench_ranked")
         for url in targets:
             command = [sys.executable, "-m", "bench.ranked_read_benchmark", "--child", url]
             command += [str(csv_path), "--requests", str(args.requests)]
