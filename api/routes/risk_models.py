@@ -10,7 +10,7 @@ from sqlalchemy import select
 from api.deps import SessionDep, require_roles
 from api.errors import responses
 from api.schemas.common import RowIdPath
-from api.schemas.risk_models import ReasonIn, RiskModelOut, TrainingIn
+from api.schemas.risk_models import RISK_MODEL_EXAMPLE, ReasonIn, RiskModelOut, TrainingIn
 from app.risk.model import EthnicityGovernance
 from app.risk.service import activate, get_model, request_training, retire
 from app.security import Principal, Role
@@ -54,7 +54,17 @@ def train_risk_model(
     return RiskModelOut.model_validate(model)
 
 
-@router.get("", response_model=list[RiskModelOut], summary="Every risk model, newest first")
+@router.get(
+    "",
+    response_model=list[RiskModelOut],
+    summary="Every risk model, newest first",
+    responses={
+        200: {
+            "description": "The latest 200 models, newest first",
+            "content": {"application/json": {"example": [RISK_MODEL_EXAMPLE]}},
+        }
+    },
+)
 def list_risk_models(_: Reader, session: SessionDep) -> list[RiskModelOut]:
     models = session.scalars(select(RiskModel).order_by(RiskModel.id.desc()).limit(200))
     return [RiskModelOut.model_validate(model) for model in models]

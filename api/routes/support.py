@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.capacity import HEAVY, HEAVY_RESPONSES
 from api.deps import SessionDep, SettingsDep, require_roles
@@ -44,6 +44,35 @@ class SupportEntryOut(BaseModel):
 
 class SupportListOut(BaseModel):
     """Who to support, in waiting-list order; nobody's place changes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider_code": "RZZ",
+                    "weeks": 4,
+                    "threshold": 0.25,
+                    "model_id": 2,
+                    "considered": 310,
+                    "lists_without_capacity": ["RZZ/502/non_admitted"],
+                    "entries": [
+                        {
+                            "pathway_id": "RZZ001000037",
+                            "treatment_function_code": "110",
+                            "pathway_stage": "admitted",
+                            "list_position": 12,
+                            "expected_within_weeks": 2,
+                            "risk": 0.41,
+                            "factors": ["two earlier offers on this pathway failed"],
+                            "support": ["reminder call", "transport"],
+                        }
+                    ],
+                    "note": "Risk is not a priority factor: this list never moves anyone on "
+                    "the waiting list.",
+                }
+            ]
+        }
+    )
 
     provider_code: str
     weeks: int

@@ -11,7 +11,27 @@ from pydantic import BaseModel, ConfigDict
 class OfferBatchOut(BaseModel):
     """One offers upload and what it changed."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "filename": "offers-2026-11.csv",
+                    "checksum_sha256": "9c1e…",
+                    "submitted_by": "pas.feed",
+                    "submitted_at": "2026-12-02T09:00:00Z",
+                    "completed_at": "2026-12-02T09:00:04Z",
+                    "outcome": "succeeded",
+                    "provider_codes": ["RZZ"],
+                    "rows_received": 12840,
+                    "inserted": 12790,
+                    "updated": 50,
+                    "error_count": 0,
+                }
+            ]
+        },
+    )
 
     id: int
     filename: str | None
