@@ -32,7 +32,8 @@ def main(offers: int = 1_000_000, pathways: int = 100_000) -> None:
     model = train(facts)
     trained = time.perf_counter() - start
     print(
-        f"train (both candidates on 75%, chosen refitted on 100%): {trained:.1f} s "
+        f"train (candidates compared on {model.metrics['compared_on_offers']:,} earlier offers, "
+        f"chosen fitted on all {model.metrics['validation']['train_offers']:,}): {trained:.1f} s "
         f"[target < 60 s] chosen={model.metrics['chosen']} "
         f"auc={model.metrics['overall']['auc']:.3f}",
         flush=True,

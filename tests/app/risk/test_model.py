@@ -8,6 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from app.demo import generate_ptl
 from app.demo.offers import generate_offers, offer_facts
+from app.risk import model as model_module
 from app.risk.features import FeatureSpec, build_matrix, earlier_failures
 from app.risk.model import TrainingError, load, train
 
@@ -80,7 +81,7 @@ def test_validation_is_time_based_and_both_estimators_are_compared(model):
     )
 
 
-def test_figures_by_group_come_from_metricframe(model):
+def test_figures_by_group_cover_every_dimension(model):
     groups = model.metrics["by_group"]
     assert set(groups) == {"imd_quintile", "ethnic_group", "sex", "age_band"}
     imd = {entry["group"]: entry for entry in groups["imd_quintile"]}
@@ -91,6 +92,29 @@ def test_figures_by_group_come_from_metricframe(model):
         for entry in entries:
             assert {"auc", "brier", "calibration_gap", "false_positive_rate"} <= set(entry)
             assert abs(entry["calibration_gap"]) < 0.05 or entry["offers"] < 200 or entry["flags"]
+
+
+def test_stored_figures_are_the_stored_models_own(history, model):
+    facts = history[2]
+    late = facts.offer_date >= np.datetime64(model.metrics["validation"]["cutoff"])
+    predicted = model.predict(facts)[late]
+    observed = facts.failed[late].astype(np.int64)
+    assert model.metrics["overall"]["brier"] == pytest.approx(np.mean((predicted - observed) ** 2))
+
+
+def test_a_long_history_compares_on_a_sample_then_fits_the_chosen_on_all(history, monkeypatch):
+    facts = history[2]
+    monkeypatch.setattr(model_module, "COMPARISON_OFFERS", 3_000)
+    sampled = train(facts)
+    metrics = sampled.metrics
+    assert metrics["compared_on_offers"] == 3_000 < metrics["validation"]["train_offers"]
+    late = facts.offer_date >= np.datetime64(metrics["validation"]["cutoff"])
+    predicted = sampled.predict(facts)[late]
+    observed = facts.failed[late].astype(np.int64)
+    # The stored figures are the chosen estimator's fitted on every earlier offer ...
+    assert metrics["overall"]["brier"] == pytest.approx(np.mean((predicted - observed) ** 2))
+    # ... not the sample fit's, which the comparison keeps.
+    assert metrics["candidates"][metrics["chosen"]]["brier"] != metrics["overall"]["brier"]
 
 
 def test_a_markedly_miscalibrated_group_is_flagged(history):
