@@ -1,4 +1,4 @@
-"""PTL CSV (or JSON records) to a column table of raw cells, read in chunks to bound memory.
+"""Upload CSVs (PTL, offers) or PTL JSON records to columns of raw cells, read in chunks.
 
 Each chunk of rows becomes one fixed-width numpy array per recognised column, so a million-row
 upload is held as a few hundred megabytes of bytes rather than tens of millions of Python
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Final
@@ -94,6 +94,10 @@ class RawTable:
         )
 
 
+#: A file's header to canonical column positions, unknown names and header errors.
+HeaderMap = Callable[[list[str]], tuple[dict[str, int], list[str], list[RowError]]]
+
+
 def read_ptl_csv(
     source: bytes | IO[bytes],
     *,
@@ -105,6 +109,22 @@ def read_ptl_csv(
     ``lsoa_vintage`` (``"2011"`` or ``"2021"``) is the LSOA census of the IMD edition in use:
     a header with both ``derLSOA`` and ``derLSOA2021`` is read from the matching one.
     """
+    lsoa = LsoaSource(expected=lsoa_vintage)
+    table = read_csv_table(
+        source, chunk_rows=chunk_rows, map_header=lambda header: _map_header(header, lsoa)
+    )
+    table.lsoa = lsoa
+    return table
+
+
+def read_csv_table(
+    source: bytes | IO[bytes], *, chunk_rows: int, map_header: HeaderMap
+) -> RawTable:
+    """Any upload CSV (UTF-8, optional BOM) to raw columns, its header read by ``map_header``.
+
+    One reader for every upload format, so each judges a file's shape the same way: UTF-16,
+    an empty or blank header, ragged rows, absurd cells and blank lines, row by row number.
+    """
     stream: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
     if not stream.seekable():
         stream = io.BytesIO(stream.read())
@@ -115,7 +135,7 @@ def read_ptl_csv(
         return _failed(RowError(1, None, "", "the file is UTF-16: save it as 'CSV UTF-8'"))
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        return _read(csv.reader(text), chunk_rows, LsoaSource(expected=lsoa_vintage))
+        return _read(csv.reader(text), chunk_rows, map_header)
     finally:
         text.detach()  # the caller owns the stream
 
@@ -124,7 +144,7 @@ def _failed(error: RowError) -> RawTable:
     return RawTable(columns={}, row_numbers=np.zeros(0, dtype=np.int64), errors=[error])
 
 
-def _read(reader: Iterable[list[str]], chunk_rows: int, lsoa: LsoaSource) -> RawTable:
+def _read(reader: Iterable[list[str]], chunk_rows: int, map_header: HeaderMap) -> RawTable:
     rows_iter = iter(reader)
     try:
         header = next(rows_iter, None)
@@ -134,7 +154,7 @@ def _read(reader: Iterable[list[str]], chunk_rows: int, lsoa: LsoaSource) -> Raw
         return _failed(RowError(1, None, "", "the file is empty: expected a header row"))
     if not any(cell.strip() for cell in header):
         return _failed(RowError(1, None, "", "the header row (row 1) is blank"))
-    positions, extras, errors = _map_header(header, lsoa)
+    positions, extras, errors = map_header(header)
     chunks: dict[str, list[StrArray]] = {name: [] for name in positions}
     numbers: list[npt.NDArray[np.int64]] = []
     blank_rows: list[int] = []
@@ -175,7 +195,6 @@ def _read(reader: Iterable[list[str]], chunk_rows: int, lsoa: LsoaSource) -> Raw
         extra_columns=extras,
         errors=errors,
         blank_rows=sorted(blank_rows),
-        lsoa=lsoa,
     )
 
 
