@@ -29,8 +29,14 @@ def test_simulation_answers_every_rule_set_with_its_metrics(client, auth, upload
     response = _simulate(client, auth, {"seed": 3})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [r["name"] for r in body["rule_sets"]] == ["conventional", "in_force"]
-    assert [s["name"] for s in body["rule_set_sources"]] == ["conventional", "in_force"]
+    names = ["conventional", "in_force", "conventional+support", "in_force+support"]
+    assert [r["name"] for r in body["rule_sets"]] == names
+    assert [s["name"] for s in body["rule_set_sources"]] == names
+    assert body["support"]["support_per_week"] == 50
+    assert body["support"]["support_effect"] == 0.25
+    assert [c["rule_set"] for c in body["support"]["comparison"]] == ["in_force"]
+    assert body["risk_model"]["used"] is False  # no model is active
+    assert body["failure_chances"] == {"source": "groups", "entries": 0}
     assert (body["provider_code"], body["weeks"], body["seed"]) == ("RZZ", 8, 3)
     assert body["reference_rule_set"] == "in_force"
     assert body["starting_entries"] == 300
@@ -58,11 +64,14 @@ def test_candidates_from_a_draft_and_supplied_rates(client, auth, uploaded):
         "capacity": {"110/admitted": 2, "110/non_admitted": 1.5},
         "referrals_per_week": {"110": 3},
         "rule_sets": [{"name": "t_and_o", "draft_id": draft.json()["id"]}],
+        "support_per_week": 0,
     }
     response = _simulate(client, auth, body, role="auditor")
     assert response.status_code == 200, response.text
     result = response.json()
+    # support_per_week 0: no support simulated
     assert [r["name"] for r in result["rule_sets"]] == ["conventional", "in_force", "t_and_o"]
+    assert result["support"] is None
     assert result["specialties"] == ["110"]
     rates = {p["list_key"]: (p["capacity_per_week"], p["capacity_source"]) for p in result["lists"]}
     assert rates == {
