@@ -250,6 +250,10 @@ def test_equity_leads_read_the_dashboard_and_download_the_assessment(
         "/equity/simulation", data={"csrf_token": csrf, "provider": "RZZ", "weeks": "6"}
     )
     assert simulated.status_code == 200 and "Every group" in simulated.text
+    # support beside the rules, and which chances of a failed offer were used
+    assert 'id="simulation-support"' in simulated.text
+    assert "Support alone" in simulated.text and "Reordering alone" in simulated.text
+    assert "by group (IMD quintile, inclusion group, stage)" in simulated.text
     report = web_client.post(
         "/equity/impact-assessment", data={"csrf_token": csrf, "provider": "RZZ", "weeks": "6"}
     )
