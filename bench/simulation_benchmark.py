@@ -28,7 +28,7 @@ from app.demo.reference import IMD_2019_FILE, REFERENCE_DIR
 from app.ingest.imd_lookup import ImdLookup
 from prioritisation import FlagMatrix, PtlArrays, RuleBook, load_default_rules
 from prioritisation.codes import IMD_DOMAINS
-from prioritisation.simulation import simulate
+from prioritisation.simulation import SupportIntervention, simulate
 
 CENSUS = date(2026, 11, 23)
 
@@ -98,13 +98,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--support",
+        action="store_true",
+        help="also simulate every rule set with the default support intervention (as the API "
+        "does by default)",
+    )
     args = parser.parse_args()
 
     arrays = demo_arrays(args.rows)
     books = benchmark_rule_books()
 
     def run() -> Any:
-        return simulate(arrays, books, census_date=CENSUS, weeks=args.weeks, seed=1)
+        support = SupportIntervention() if args.support else None
+        return simulate(
+            arrays, books, census_date=CENSUS, weeks=args.weeks, seed=1, support=support
+        )
 
     best = float("inf")
     result = None
