@@ -24,6 +24,7 @@ from app.reports import (
     load_ptl_columns,
 )
 from app.reports.charts import gap_trend_chart
+from app.reports.failures import failure_rates
 from app.reports.fixes import FIXABLE, pathways_to_fix
 from app.simulations import SimulationError, SimulationRequest, run_simulation
 from app.simulations.report import render_assessment
@@ -79,6 +80,7 @@ def dashboard(
     except ProviderNotFound as exc:
         raise PageError(404, "No open entries", sentence(str(exc))) from exc
     snapshots = list_snapshots(session, code)
+    failures = failure_rates(session, code, specialty=chosen).as_json()
     fixes = {
         problem: _masked(
             user,
@@ -97,6 +99,7 @@ def dashboard(
             "report": report,
             "quality": quality,
             "trend": snapshots,
+            "failures": failures,
             "fixes": fixes,
             "fixable": FIXABLE,
             "fixes_shown": FIXES_SHOWN,
