@@ -42,7 +42,7 @@ def model_in_use(session: Session) -> ActiveModel | None:
     return ActiveModel(model_id, model)
 
 
-def earlier_failures(
+def failures_so_far(
     session: Session,
     provider_code: str,
     pathway_ids: list[str],
@@ -88,7 +88,7 @@ def offers_made_today(
     a date ``lead_days`` ahead, with their earlier failures counted from the offer history."""
     pathway_ids = [str(p) for p in columns["pathway_id"]]
     numbers = [str(n) for n in columns["nhs_number"]]
-    by_pathway, by_patient = earlier_failures(session, provider_code, pathway_ids, numbers, today)
+    by_pathway, by_patient = failures_so_far(session, provider_code, pathway_ids, numbers, today)
     size = len(pathway_ids)
     now = np.full(size, np.datetime64(today, "D"))
     birth = np.array(
