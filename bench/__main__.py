@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.background_benchmark",
     "bench.simulation_benchmark",
     "bench.gap_closure",
+    "bench.support_closure",
     "bench.calibration_benchmark",
     "bench.risk_model_benchmark",
     "bench.load_benchmark",

@@ -28,7 +28,7 @@ from app.demo.reference import IMD_2019_FILE, REFERENCE_DIR
 from app.ingest.imd_lookup import ImdLookup
 from prioritisation import FlagMatrix, PtlArrays, RuleBook, load_default_rules
 from prioritisation.codes import IMD_DOMAINS
-from prioritisation.simulation import simulate
+from prioritisation.simulation import SupportIntervention, simulate
 
 CENSUS = date(2026, 11, 23)
 
@@ -98,20 +98,30 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--support",
+        action="store_true",
+        help="also simulate every rule set with the default support intervention (as the API "
+        "does by default)",
+    )
     args = parser.parse_args()
 
     arrays = demo_arrays(args.rows)
     books = benchmark_rule_books()
 
     def run() -> Any:
-        return simulate(arrays, books, census_date=CENSUS, weeks=args.weeks, seed=1)
+        support = SupportIntervention() if args.support else None
+        return simulate(
+            arrays, books, census_date=CENSUS, weeks=args.weeks, seed=1, support=support
+        )
 
-    best = float("inf")
+    best = best_cpu = float("inf")
     result = None
     for _ in range(args.repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = run()
         best = min(best, time.perf_counter() - start)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
     assert result is not None
     tracemalloc.start()
     run()
@@ -125,7 +135,9 @@ def main() -> None:
         f"rows: {args.rows:,} in {len(result.lists)} lists; weeks: {args.weeks}; rule sets: "
         f"{', '.join(o.name for o in result.rule_sets)}; new referrals: {result.new_referrals:,}"
     )
-    print(f"simulate: {best:.2f} s (best of {args.repeats}); target < 10 s")
+    print(
+        f"simulate: {best:.2f} s wall, {best_cpu:.2f} s CPU (best of {args.repeats}); target < 10 s"
+    )
     print(f"peak memory allocated by simulate (tracemalloc): {peak / 2**20:.0f} MiB")
     print(f"peak RSS of the whole process (inputs included): {rss_kib / 1024:.0f} MiB")
     for outcome in result.rule_sets:

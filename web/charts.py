@@ -91,4 +91,6 @@ def simulation_view(result: dict[str, Any]) -> dict[str, Any]:
         "by_ethnic_group": grouped_bars(outcomes, "treated_by_ethnic_group", ETHNIC_GROUPS),
         "changes": changes,
         "group_labels": {"imd_quintile": QUINTILES, "ethnic_group": ETHNIC_GROUPS},
+        "support": result.get("support"),
+        "risk_model": result.get("risk_model"),
     }

@@ -19,6 +19,7 @@ from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION
 from api.schemas.reports import (
     DataQualityReportOut,
     EquityReportOut,
+    FailureRatesOut,
     ReportFormat,
     TrendPointOut,
 )
@@ -36,6 +37,7 @@ from app.reports import (
 )
 from app.reports.charts import MEDIA_TYPES, ChartFormat, gap_trend_chart, wait_by_quintile_chart
 from app.reports.columns import provider_has_entries
+from app.reports.failures import failure_rates
 from app.reports.served import served_report
 from app.reports.snapshots import has_snapshots
 from models import EquitySnapshot
@@ -173,6 +175,23 @@ def get_equity_report(
     if fmt == "csv":
         return _csv(equity_csv(report), f"equity-{code}-{census.isoformat()}")
     return EquityReportOut.model_validate(report.as_json())
+
+
+@router.get(
+    "/equity/failed-offers",
+    response_model=FailureRatesOut,
+    summary="Failed offers by IMD quintile, ethnic group, sex and age band, observed and predicted",
+)
+def get_failed_offer_rates(
+    _: AnyReader, session: SessionDep, provider: ProviderQuery, specialty: SpecialtyQuery = None
+) -> FailureRatesOut:
+    """Per group: the stored offers of the provider (one specialty's when given), the share
+    that failed (did not attend, arrived too late to be seen, cancelled by the patient, unfit
+    at pre-op) and the active risk model's mean predicted chance of failure for the same
+    offers. With no offer history, or no active model, `empty` says so in plain words.
+    """
+    rates = failure_rates(session, provider.upper(), specialty=specialty)
+    return FailureRatesOut.model_validate(rates.as_json())
 
 
 def _point(snapshot: EquitySnapshot) -> TrendPointOut:

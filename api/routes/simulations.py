@@ -19,6 +19,7 @@ from api.errors import responses
 from api.schemas.simulations import OfferModelIn, SimulationIn, SimulationOut
 from app.rules.calibration import calibration_behind
 from app.security import Principal, Role
+from app.settings import Settings
 from app.simulations import (
     Candidate,
     InvalidSimulation,
@@ -27,7 +28,8 @@ from app.simulations import (
     run_simulation,
 )
 from app.simulations.report import render_assessment
-from prioritisation.simulation import OfferModel
+from app.support.rules import load_support_rules
+from prioritisation.simulation import OfferModel, SupportIntervention
 
 router = APIRouter(
     prefix="/simulations", tags=["simulations"], dependencies=HEAVY, responses=HEAVY_RESPONSES
@@ -58,7 +60,7 @@ def _offer_model(given: OfferModelIn | None) -> OfferModel | None:
         raise InvalidSimulation(f"offer_model: {exc}") from exc
 
 
-def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRun:
+def _run(session: Session, body: SimulationIn, settings: Settings) -> SimulationRun:
     census = body.census_date or date.today()
     if census > date.today():
         raise InvalidSimulation(f"census_date {census} is in the future")
@@ -73,8 +75,13 @@ def _run(session: Session, body: SimulationIn, imd_edition: str) -> SimulationRu
         candidates=[Candidate(c.name, c.draft_id, c.document) for c in body.rule_sets],
         offers=_offer_model(body.offer_model),
         last_chance=body.last_chance,
+        support=SupportIntervention(body.support_per_week, body.support_effect)
+        if body.support_per_week
+        else None,
+        use_risk_model=body.risk_model,
+        lead_days=load_support_rules(settings.support_rules_file).lead_days,
     )
-    return run_simulation(session, request, imd_edition=imd_edition)
+    return run_simulation(session, request, imd_edition=settings.imd_edition)
 
 
 @router.post(
@@ -93,7 +100,7 @@ def simulate_equity_impact(
     the most-versus-least deprived gap, 18-week performance, long waits, priority-target
     breaches, and each group's change against the conventional order. Changes nothing.
     """
-    outcome = _run(session, body, settings.imd_edition)
+    outcome = _run(session, body, settings)
     return SimulationOut.model_validate(outcome.to_dict())
 
 
@@ -108,7 +115,7 @@ def download_impact_assessment(
 ) -> Response:
     """The same simulation as `POST /simulations`, as one self-contained HTML document with
     tables and charts (no external assets), sent as an attachment."""
-    outcome = _run(session, body, settings.imd_edition)
+    outcome = _run(session, body, settings)
     name = f"equity-impact-{outcome.provider_code}-{outcome.result.census_date.isoformat()}.html"
     return Response(
         render_assessment(

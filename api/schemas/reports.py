@@ -213,3 +213,44 @@ class DataQualityReportOut(BaseModel):
 
 
 ReportFormat = Literal["json", "csv"]
+
+
+class FailureGroupOut(BaseModel):
+    """Offers of one group and how many failed (did not attend, arrived too late to be seen,
+    cancelled by the patient, unfit at pre-op)."""
+
+    group: str = Field(examples=["Q1 (most deprived)"])
+    offers: int = Field(examples=[1180])
+    failed: int = Field(examples=[366])
+    observed_rate: float = Field(description="failed / offers.", examples=[0.31])
+    predicted_rate: float | None = Field(
+        description="The active risk model's mean predicted chance of failure for the same "
+        "offers; null when no model is active.",
+        examples=[0.3],
+    )
+
+
+class FailureRatesOut(BaseModel):
+    """Failed offers by group, observed in the stored offer history and predicted by the
+    active risk model (docs/support-model.md). Risk is never a priority factor."""
+
+    provider_code: str = Field(examples=["RZZ"])
+    specialty: str | None = Field(examples=["110"])
+    offers: int = Field(description="Stored offers of the provider whose pathway is on a PTL.")
+    failed: int
+    observed_rate: float | None = Field(description="Null when there are no offers.")
+    predicted_rate: float | None = Field(description="Null when no model is active.")
+    first_offer: date | None = Field(description="Earliest offer date counted.")
+    last_offer: date | None = Field(description="Latest offer date counted.")
+    model_id: int | None = Field(description="The active risk model predicting (null: none).")
+    predicted_for: str = Field(
+        description="What the prediction is for: the same offers, as they stood when made "
+        "(offers inside the model's training window show its fit, not its forecast)."
+    )
+    empty: str | None = Field(
+        description="Why nothing (or nothing predicted) is shown, in plain words; null "
+        "when both rates are shown."
+    )
+    dimensions: dict[
+        Literal["imd_quintile", "ethnic_group", "sex", "age_band"], list[FailureGroupOut]
+    ] = Field(description="Per dimension, its groups with at least one offer; empty: none.")

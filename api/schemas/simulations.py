@@ -12,7 +12,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION, FiniteFloat, JsonDocument, RowId
-from prioritisation.simulation import DEFAULT_SEED
+from prioritisation.simulation import (
+    DEFAULT_SEED,
+    DEFAULT_SUPPORT_EFFECT,
+    DEFAULT_SUPPORT_PER_WEEK,
+)
+from prioritisation.simulation.support import MAX_SUPPORT_PER_WEEK
 
 RATE_KEY = r"^[0-9]{3}(/(admitted|non_admitted))?$"
 Rate = Annotated[FiniteFloat, Field(ge=0, le=1_000_000)]
@@ -146,6 +151,26 @@ class SimulationIn(BaseModel):
         description="Rank with the last-chance range, using each band's capacity "
         "(docs/scoring.md §4.1).",
     )
+    support_per_week: int = Field(
+        default=DEFAULT_SUPPORT_PER_WEEK,
+        ge=0,
+        le=MAX_SUPPORT_PER_WEEK,
+        description="Patients a week given support (k): the most at risk of a failed offer "
+        "among those about to be offered a date. Every rule set is also simulated with it "
+        "(`<name>+support`); 0 simulates no support. Default 50 (docs/simulation.md §8).",
+    )
+    support_effect: FiniteFloat = Field(
+        default=DEFAULT_SUPPORT_EFFECT,
+        gt=0,
+        le=1,
+        description="Share of a supported patient's deferral chance that support removes. "
+        "Default 0.25, from reminder trials (docs/simulation.md §8).",
+    )
+    risk_model: bool = Field(
+        default=True,
+        description="Use the active risk model's per-pathway chances of a failed offer in "
+        "place of the group chances (when a model is active).",
+    )
     rule_sets: list[RuleSetIn] = Field(
         default_factory=list,
         max_length=4,
@@ -269,6 +294,13 @@ class RuleSetOutcomeOut(BaseModel):
     )
     delay: DelayOut | None = Field(description="Null for `conventional`.")
     offers: OfferSummaryOut
+    weeks_past_target: float = Field(
+        description="Weeks beyond the priority's target, summed over the pathways with a "
+        "target treated or still waiting at the end."
+    )
+    weeks_over_52: float = Field(
+        description="Weeks beyond 52, summed over the pathways treated or still waiting."
+    )
 
 
 class GapShareOut(BaseModel):
@@ -312,6 +344,10 @@ class OfferSummaryOut(BaseModel):
     declined: int
     deferred: int
     unavailable_weeks_by_imd_quintile: dict[str, float | None]
+    supported: int = Field(description="Support given (a patient supported twice counts twice).")
+    supported_by_imd_quintile: dict[str, int] | None = Field(
+        description="Support given per IMD quintile; null for a run without support."
+    )
 
 
 class BandPlanOut(BaseModel):
@@ -349,6 +385,40 @@ class RuleSetSourceOut(BaseModel):
     source: str = Field(description="Where the rule set came from.")
 
 
+class SupportShareOut(BaseModel):
+    """Shares of the conventional order's Q1-Q5 gap (mean wait at treatment) closed; null
+    when the conventional gap is not positive."""
+
+    rule_set: str = Field(examples=["in_force"])
+    reordering_alone: float | None = Field(description="The rule set, without support.")
+    support_alone: float | None = Field(description="The conventional order with support.")
+    both: float | None = Field(description="The rule set with support.")
+
+
+class SupportOut(BaseModel):
+    """The support intervention simulated and what it closes."""
+
+    support_per_week: int = Field(examples=[50])
+    support_effect: float = Field(examples=[0.25])
+    comparison: list[SupportShareOut]
+
+
+class FailureChancesOut(BaseModel):
+    source: str = Field(
+        description="`groups` (the offer model's chances) or `per_patient` (a risk model's)."
+    )
+    entries: int = Field(description="Starting entries with a per-patient chance.")
+
+
+class RiskModelUseOut(BaseModel):
+    used: bool = Field(description="Whether an active risk model's probabilities were used.")
+    model_id: int | None
+    reason: str
+    mean_probability: float | None = Field(
+        default=None, description="Mean predicted chance of a failed offer over the list."
+    )
+
+
 class SimulationOut(BaseModel):
     """The simulated outcome of every rule set; `conventional` first, then `in_force`."""
 
@@ -377,3 +447,8 @@ class SimulationOut(BaseModel):
     )
     last_chance: bool
     capacity_split: str = Field(description="`bands` (each band's share) or `priority_first`.")
+    failure_chances: FailureChancesOut
+    support: SupportOut | None = Field(
+        description="Null when no support was simulated (`support_per_week` 0)."
+    )
+    risk_model: RiskModelUseOut

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from prioritisation.simulation.support import SUPPORTED_SUFFIX
+
 RULE_SET_LABELS: Final = {
     "conventional": "Conventional order (priority, then longest wait)",
     "in_force": "Rules in force",
@@ -36,7 +38,10 @@ def _words(identifier: str) -> str:
 
 
 def rule_set_label(name: str) -> str:
-    """A rule set's name for people (a caller's own names are shown as given)."""
+    """A rule set's name for people (a caller's own names are shown as given); a run with
+    support is its rule set's label followed by ", with support"."""
+    if name.endswith(SUPPORTED_SUFFIX):
+        return f"{rule_set_label(name.removesuffix(SUPPORTED_SUFFIX))}, with support"
     return RULE_SET_LABELS.get(name, name)
 
 

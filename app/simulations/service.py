@@ -23,6 +23,7 @@ from app.rules.validation import parse_document
 from app.simulations.breakdowns import GroupBreakdowns, group_breakdowns
 from app.simulations.capacity import clock_stops, core_keys, with_clock_stops
 from app.simulations.errors import InvalidSimulation, NoOpenList, RuleVersionNotFound
+from app.simulations.risk import model_scores
 from models.base import utcnow
 from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from prioritisation import PtlArrays, RuleBook, RuleSet
@@ -31,8 +32,10 @@ from prioritisation.simulation import (
     DEFAULT_SEED,
     OfferModel,
     SimulationResult,
+    SupportIntervention,
     list_codes,
     simulate,
+    supported_name,
 )
 from prioritisation.simulation.offers import estimate_from_list
 from prioritisation.simulation.plan import Rates
@@ -67,6 +70,12 @@ class SimulationRequest:
     offers: OfferModel | None = None
     """The chances of a failed offer; None: estimated from the list (or the defaults)."""
     last_chance: bool = True
+    support: SupportIntervention | None = None
+    """Simulate every rule set again with this support intervention (None: no support)."""
+    use_risk_model: bool = True
+    """Use the active risk model's per-pathway probabilities when one is active."""
+    lead_days: int = 21
+    """Lead time of the offers the risk model scores (the support rules' assumption)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,9 @@ class SimulationRun:
     """Candidate name → the stored version (usually a draft) it came from."""
     breakdowns: GroupBreakdowns | None = field(default=None, repr=False)
     """Age band, sex and inclusion group of the starting entries (the assessment's tables)."""
+    risk_model: dict[str, Any] = field(default_factory=dict)
+    """Whether the active risk model's probabilities were used (``used``, ``model_id``,
+    ``reason``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +109,7 @@ class SimulationRun:
                 {"name": o.name, "source": self.sources[o.name]} for o in self.result.rule_sets
             ],
             **self.result.to_dict(),
+            "risk_model": self.risk_model,
             "notes": [*self.notes, *self.result.notes],
         }
 
@@ -184,6 +197,14 @@ def run(
     rates = {key: rate for key, rate in stops.rates.items() if key in on_list}
     capacity, from_stops = with_clock_stops(request.provider_code, request.capacity, rates)
     offers = request.offers or estimate_from_list(arrays)
+    if request.use_risk_model:
+        scores = model_scores(
+            session, arrays, request.provider_code, request.census_date, request.lead_days
+        )
+        probabilities, risk_record = scores.probabilities, scores.record
+    else:
+        probabilities = None
+        risk_record = {"used": False, "model_id": None, "reason": "not asked for"}
     try:
         result = simulate(
             arrays,
@@ -196,6 +217,8 @@ def run(
             offers=offers,
             seed=request.seed,
             last_chance=request.last_chance,
+            failure_probability=probabilities,
+            support=request.support,
         )
     except ValueError as exc:
         raise InvalidSimulation(f"cannot simulate this list: {exc}") from exc
@@ -206,11 +229,23 @@ def run(
     notes = []
     if from_stops:
         notes.append(f"capacity of {len(from_stops)} list(s) estimated from recent clock stops")
+    if risk_record["used"]:
+        notes.append(
+            f"deferral chances are risk model {risk_record['model_id']}'s predictions for each "
+            "pathway (referrals copy those of the pathway they are drawn from)"
+        )
+    all_sources = {CONVENTIONAL: "priority, then longest wait (no equity factors)", **sources}
+    if request.support is not None:
+        helped = (
+            f"with support for the {request.support.per_week} patients a week most at risk "
+            f"of a failed offer (deferral chance cut by {request.support.effect:.0%})"
+        )
+        all_sources |= {supported_name(n): f"{s}, {helped}" for n, s in list(all_sources.items())}
     return SimulationRun(
         provider_code=request.provider_code,
         specialties=list(request.specialties) if request.specialties is not None else None,
         generated_at=utcnow(),
-        sources={CONVENTIONAL: "priority, then longest wait (no equity factors)", **sources},
+        sources=all_sources,
         result=replace(result, lists=lists),
         notes=notes,
         rule_versions=dict(rules_in_force(session, utcnow()).versions),
@@ -219,6 +254,7 @@ def run(
             c.name: c.version_id for c in request.candidates if c.version_id is not None
         },
         breakdowns=group_breakdowns(session, arrays, request.provider_code, request.census_date),
+        risk_model=risk_record,
     )
 
 

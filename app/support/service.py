@@ -16,21 +16,20 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.risk.features import AGE_BANDS, OfferFacts, age_band, build_matrix
 from app.risk.model import TrainedModel
+from app.risk.scoring import offers_made_today
 from app.risk.service import active_model
 from app.support.rules import SupportRules
-from models import Offer, PtlEntry, RankingList, RankingResult, RankingRun
+from models import PtlEntry, RankingList, RankingResult, RankingRun
 
 #: The smallest rise in risk a factor must explain to be named.
 FACTOR_MIN_EFFECT = 0.01
 FACTORS_SHOWN = 3
-#: Pathways looked up per query (bounded IN lists).
-IN_CHUNK = 5_000
 
 
 class NoActiveModel(Conflict):
@@ -149,43 +148,17 @@ def _open_facts(
     session: Session, entries: list[PtlEntry], today: date, lead_days: int
 ) -> OfferFacts:
     """Each open pathway as an offer made today, with its failures known so far."""
-    pathway_ids = [entry.pathway_id for entry in entries]
-    numbers = [entry.nhs_number for entry in entries]
-    provider = entries[0].provider_code
-    failed = (Offer.failed.is_(True)) & (Offer.appointment_date < today)
-    by_pathway: dict[str, int] = {}
-    by_patient: dict[str, int] = {}
-    for start in range(0, len(entries), IN_CHUNK):
-        ids, nhs = pathway_ids[start : start + IN_CHUNK], numbers[start : start + IN_CHUNK]
-        for key, count in session.execute(
-            select(Offer.pathway_id, func.count())
-            .where(failed, Offer.provider_code == provider, Offer.pathway_id.in_(ids))
-            .group_by(Offer.pathway_id)
-        ).all():
-            by_pathway[key] = int(count)
-        for key, count in session.execute(
-            select(Offer.nhs_number, func.count())
-            .where(failed, Offer.nhs_number.in_(nhs))
-            .group_by(Offer.nhs_number)
-        ).all():
-            by_patient[key] = int(count)
-    size = len(entries)
-    now = np.full(size, np.datetime64(today, "D"))
-    birth = np.array([e.date_of_birth or date(1970, 1, 1) for e in entries], dtype="datetime64[D]")
-    return OfferFacts(
-        pathway_key=np.array(pathway_ids),
-        patient_key=np.array(numbers),
-        offer_date=now,
-        appointment_date=now + np.timedelta64(lead_days, "D"),
-        clock_start=np.array([e.rtt_clock_start for e in entries], dtype="datetime64[D]"),
-        age_years=(now - birth).astype(np.int64) / 365.25,
-        sex=np.array([e.sex or "X" for e in entries]),
-        imd_decile=np.array([e.imd_decile or 0 for e in entries], dtype=np.int64),
-        specialty=np.array([e.treatment_function_code for e in entries]),
-        stage=np.array([e.pathway_stage for e in entries]),
-        ethnic_category=np.array([e.ethnic_category for e in entries]),
-        pathway_failures=np.array([by_pathway.get(p, 0) for p in pathway_ids], dtype=np.int64),
-        patient_failures=np.array([by_patient.get(n, 0) for n in numbers], dtype=np.int64),
+    names = (
+        "pathway_id", "nhs_number", "rtt_clock_start", "date_of_birth", "sex", "imd_decile",
+        "treatment_function_code", "pathway_stage", "ethnic_category",
+    )  # fmt: skip
+    columns = {name: [getattr(entry, name) for entry in entries] for name in names}
+    return offers_made_today(
+        session,
+        provider_code=entries[0].provider_code,
+        columns=columns,
+        today=today,
+        lead_days=lead_days,
     )
 
 

@@ -31,10 +31,18 @@ from prioritisation.simulation.outcomes import (
     WeekPoint,
 )
 from prioritisation.simulation.plan import RECENT_WEEKS, BandPlan, ListPlan, list_codes
+from prioritisation.simulation.support import (
+    DEFAULT_SUPPORT_EFFECT,
+    DEFAULT_SUPPORT_PER_WEEK,
+    SupportIntervention,
+    supported_name,
+)
 
 __all__ = [
     "CONVENTIONAL",
     "DEFAULT_SEED",
+    "DEFAULT_SUPPORT_EFFECT",
+    "DEFAULT_SUPPORT_PER_WEEK",
     "ETHNIC_GROUP_LABELS",
     "IMD_QUINTILE_LABELS",
     "MAX_WEEKS",
@@ -52,7 +60,9 @@ __all__ = [
     "PriorityBreaches",
     "RuleSetOutcome",
     "SimulationResult",
+    "SupportIntervention",
     "WeekPoint",
     "list_codes",
     "simulate",
+    "supported_name",
 ]

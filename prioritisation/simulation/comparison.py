@@ -69,12 +69,15 @@ class DelayVersusConventional:
 @dataclass(frozen=True, slots=True)
 class OfferSummary:
     """Offers made and how they failed; mean weeks unavailable (after deferrals) of the
-    patients treated, per IMD quintile (the part of a wait no ordering can reach)."""
+    patients treated, per IMD quintile (the part of a wait no ordering can reach); support
+    given (a patient supported in two weeks counts twice), per IMD quintile."""
 
     offers: int
     declined: int
     deferred: int
     unavailable_weeks_by_imd_quintile: dict[str, float | None]
+    supported: int = 0
+    supported_by_imd_quintile: dict[str, int] | None = None
 
 
 def gap_share(gap: DeprivationGap, conventional: DeprivationGap) -> GapShare:
@@ -154,6 +157,7 @@ def offer_summary(
     deferrals: IntArray,
     treated: int,
     unavailable_days: IntArray,
+    supported: IntArray | None = None,
 ) -> OfferSummary:
     quintile = imd_quintile(cohort.imd_decile[treated_rows])
     days = unavailable_days[treated_rows].astype(np.float64)
@@ -162,4 +166,20 @@ def offer_summary(
         picked = days[quintile == q]
         means[label] = float(picked.mean()) / DAYS_PER_WEEK if picked.size else None
     total, deferred = int(offers.sum()), int(deferrals.sum())
-    return OfferSummary(total, total - deferred - treated, deferred, means)
+    if supported is None:
+        return OfferSummary(total, total - deferred - treated, deferred, means)
+    by_quintile = np.bincount(imd_quintile(cohort.imd_decile), weights=supported, minlength=6)
+    labels = ["unknown", "1", "2", "3", "4", "5"]
+    return OfferSummary(
+        total,
+        total - deferred - treated,
+        deferred,
+        means,
+        int(supported.sum()),
+        {label: int(by_quintile[i]) for i, label in sorted(enumerate(labels), key=_quintile_key)},
+    )
+
+
+def _quintile_key(item: tuple[int, str]) -> int:
+    """Quintiles 1-5 first, unknown last."""
+    return item[0] if item[0] else 6

@@ -31,8 +31,14 @@ from prioritisation.simulation.outcomes import (
 from prioritisation.simulation.plan import ListPlan, Plan, Rates, plan_lists
 from prioritisation.simulation.referrals import referral_stream, with_referrals
 from prioritisation.simulation.run import Prepared, band_capacity, run_rule_set
+from prioritisation.simulation.support import (
+    SUPPORTED_SUFFIX,
+    SupportIntervention,
+    supported_name,
+)
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 CONVENTIONAL = "conventional"
 DEFAULT_SEED = 20261123
 SHIPPED_DEFAULT = "shipped_default"
@@ -64,6 +70,13 @@ class SimulationResult:
     last_chance: bool
     capacity_split: str
     notes: list[str]
+    failure_chances: dict[str, Any] = field(default_factory=dict)
+    """Where each entry's deferral chance came from: ``source`` ``groups`` (the offer
+    model's chances by group) or ``per_patient`` (given probabilities), and ``entries`` with
+    a given probability (the starting list; referrals copy their template's)."""
+    support: dict[str, Any] | None = None
+    """The support intervention simulated (None: none) and, per rule set, the share of the
+    conventional gap closed by reordering alone, support alone and both."""
     treated_week: Mapping[str, IntArray] = field(default_factory=dict, repr=False)
     """Per rule set, the week (0-based) each *starting* entry was treated, -1 if it was not
     (aligned with the input arrays; not part of ``to_dict``)."""
@@ -108,6 +121,11 @@ def _check(rule_books: Mapping[str, RuleBook], weeks: int) -> None:
             raise ValueError(f"{CONVENTIONAL!r} is always simulated; choose another rule set name")
         if not name.strip():
             raise ValueError("rule set names must not be blank")
+        if name.endswith(SUPPORTED_SUFFIX):
+            raise ValueError(
+                f"rule set names must not end in {SUPPORTED_SUFFIX!r}: it names the runs with "
+                "support"
+            )
 
 
 def _bands(reference: RuleBook) -> tuple[tuple[str, ...], NDArray[np.bool_]]:
@@ -162,6 +180,8 @@ def simulate(
     seed: int = DEFAULT_SEED,
     last_chance: bool = True,
     capacity_split: CapacitySplit = "bands",
+    failure_probability: FloatArray | None = None,
+    support: SupportIntervention | None = None,
 ) -> SimulationResult:
     """Simulate ``weeks`` weeks of booking from ``census_date`` under each rule book and the
     conventional order (see docs/simulation.md).
@@ -171,14 +191,27 @@ def simulate(
     per priority code. ``band_shares`` (per list key) shares a list's capacity between bands,
     e.g. by recent clock stops per priority. ``offers`` sets the chance an offer fails (the
     documented defaults when None; :meth:`OfferModel.never_fails` for none). The first rule
-    book is the reference (the shipped default rules when none is given). Raises ValueError
-    for bad inputs, and for a PTL the engine cannot rank.
+    book is the reference (the shipped default rules when none is given).
+
+    ``failure_probability`` (aligned with ``arrays``, NaN for none) gives each entry's own
+    chance that an offer ends deferred, in place of the offer model's group chance; a
+    referral copies its template entry's. With ``support``, every rule set (the conventional
+    order included) is simulated a second time with the support intervention, named
+    ``<rule set>+support``; each is compared with the conventional order without support.
+    Raises ValueError for bad inputs, and for a PTL the engine cannot rank.
     """
     _check(rule_books, weeks)
     if capacity_split not in ("bands", "priority_first"):
         raise ValueError("capacity_split must be 'bands' or 'priority_first'")
     census = as_census_day(census_date)
     model = offers or OfferModel()
+    if failure_probability is not None:
+        failure_probability = np.asarray(failure_probability, dtype=np.float64)
+        if failure_probability.shape != (len(arrays),):
+            raise ValueError(
+                f"failure_probability has {failure_probability.size} values for "
+                f"{len(arrays)} entries"
+            )
     reference_name = next(iter(rule_books), SHIPPED_DEFAULT)
     reference = rule_books[reference_name] if rule_books else load_default_rules()
     start = rank_ptl(arrays, reference, census)
@@ -218,7 +251,13 @@ def simulate(
         plan=plan,
         urgent=urgent_row,
         parked=parked,
-        chances=patient_chances(universe, model),
+        chances=patient_chances(
+            universe,
+            model,
+            None
+            if failure_probability is None
+            else np.concatenate([failure_probability, failure_probability[templates]]),
+        ),
         offer_seed=seed * 2 + 1,
         census=census,
         weeks=weeks,
@@ -226,17 +265,22 @@ def simulate(
     weekly_capacity = band_capacity(plan) if last_chance else None
     end = census + np.timedelta64(7 * weeks, "D")
     end_wait = np.maximum(end.astype(np.int64) - prepared.coded.clock, 0)
-    books: list[tuple[str, RuleBook, bool]] = [(CONVENTIONAL, reference, True)]
-    books += [(name, book, False) for name, book in rule_books.items()]
+    books: list[tuple[str, RuleBook, bool, SupportIntervention | None]] = [
+        (CONVENTIONAL, reference, True, None)
+    ]
+    books += [(name, book, False, None) for name, book in rule_books.items()]
+    if support is not None:
+        books += [(supported_name(name), book, c, support) for name, book, c, _ in books]
     outcomes: list[RuleSetOutcome] = []
     treated_week: dict[str, IntArray] = {}
     base: tuple[RuleSetOutcome, RunFacts] | None = None
-    for name, book, conventional in books:
+    for name, book, conventional, helped in books:
         run = run_rule_set(
             prepared,
             book,
             conventional=conventional,
             capacity=None if conventional else weekly_capacity,
+            support=helped,
         )
         treated_week[name] = run.treated_week[: len(arrays)]
         facts = RunFacts(
@@ -248,6 +292,7 @@ def simulate(
             deferrals=run.deferrals,
             unavailable_days=run.unavailable_days,
             offered_treatments=int(((run.treated_week >= 0) & ~urgent_row).sum()),
+            supported=run.supported if helped is not None else None,
         )
         outcome = rule_set_outcome(
             name, cohort, facts=facts, end_date=_day(end), weekly=run.weekly, conventional=base
@@ -270,9 +315,44 @@ def simulate(
         last_chance=last_chance,
         capacity_split=capacity_split,
         notes=[],
+        failure_chances={
+            "source": "groups" if failure_probability is None else "per_patient",
+            "entries": 0
+            if failure_probability is None
+            else int((~np.isnan(failure_probability)).sum()),
+        },
+        support=_support_summary(support, outcomes, list(rule_books)),
         treated_week=treated_week,
     )
     return _with_notes(result, start_waits=start.wait_days[~start.parked])
+
+
+def _support_summary(
+    support: SupportIntervention | None, outcomes: list[RuleSetOutcome], names: list[str]
+) -> dict[str, Any] | None:
+    """Per rule set, the share of the conventional gap (mean wait at treatment, Q1 - Q5)
+    closed by reordering alone, by support alone (the conventional order with support) and by
+    both; None for a share the conventional gap does not allow (not positive)."""
+    if support is None:
+        return None
+    by_name = {outcome.name: outcome for outcome in outcomes}
+
+    def closed(name: str) -> float | None:
+        share = by_name[name].gap_closed
+        return share.mean if share is not None else None
+
+    return {
+        **support.to_dict(),
+        "comparison": [
+            {
+                "rule_set": name,
+                "reordering_alone": closed(name),
+                "support_alone": closed(supported_name(CONVENTIONAL)),
+                "both": closed(supported_name(name)),
+            }
+            for name in names
+        ],
+    }
 
 
 def _with_notes(result: SimulationResult, start_waits: IntArray) -> SimulationResult:

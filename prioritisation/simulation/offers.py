@@ -125,9 +125,19 @@ class PatientChances:
     deferral_weeks: FloatArray
 
 
-def patient_chances(arrays: PtlArrays, model: OfferModel) -> PatientChances:
+def patient_chances(
+    arrays: PtlArrays, model: OfferModel, failure_probability: FloatArray | None = None
+) -> PatientChances:
     """Per entry: quintile chances, plus the largest inclusion-group addition to deferral,
-    both times the stage factor, capped so that the two add up to at most 1."""
+    both times the stage factor, capped so that the two add up to at most 1.
+
+    ``failure_probability`` (aligned with ``arrays``; NaN: no prediction) replaces an
+    entry's deferral chance as it stands: a learned model's probability that the next offer
+    fails (did not attend, cancelled by the patient, unfit at pre-op) is the deferral chance
+    itself, already specific to the patient's stage and history, so neither the
+    inclusion-group addition nor the stage factor applies to it. The short-notice decline
+    chance keeps its group value (the offer history does not record short-notice declines).
+    """
     quintile = imd_quintile(arrays.imd_decile)  # 0 = unknown
     keys = ["unknown", "1", "2", "3", "4", "5"]
     defer_q = np.array([model.defer_by_quintile.get(k, 0.0) for k in keys])[quintile]
@@ -144,6 +154,16 @@ def patient_chances(arrays: PtlArrays, model: OfferModel) -> PatientChances:
         model.stage_factor.get("non_admitted", 1.0),
     )
     defer = np.minimum((defer_q + extra) * factor, 1.0)
+    if failure_probability is not None:
+        given = np.asarray(failure_probability, dtype=np.float64)
+        if given.shape != (len(arrays),):
+            raise ValueError(
+                f"failure_probability has {given.size} values for {len(arrays)} entries"
+            )
+        known = ~np.isnan(given)
+        if ((given[known] < 0) | (given[known] > 1)).any():
+            raise ValueError("failure_probability values must be from 0 to 1 (or NaN)")
+        defer = np.where(known, given, defer)
     decline = np.minimum(decline_q * factor, 1.0 - defer)
     weeks = np.where(
         admitted,
@@ -183,16 +203,31 @@ def uniforms(seed: int, patient: IntArray, offer: IntArray, stream: int) -> Floa
 
 
 def offer_outcomes(
-    seed: int, patient: IntArray, offer: IntArray, chances: PatientChances
+    seed: int,
+    patient: IntArray,
+    offer: IntArray,
+    chances: PatientChances,
+    cut: FloatArray | None = None,
 ) -> tuple[IntArray, IntArray]:
     """(outcome code, weeks unavailable) of each given patient's ``offer``-th offer.
 
     Deferred: unavailable for 1 + G weeks, G geometric on 0, 1, 2, … with the patient's mean
     deferral (capped at 104 weeks); 0 otherwise.
+
+    ``cut`` (aligned with ``patient``) is the share of the deferral chance that support
+    removes from this offer. The random number is the same with or without it: an offer
+    deferred under support is deferred without it, and the removed part of the deferral
+    range becomes treatment (the decline range does not move), so support can only turn a
+    deferral into a treatment, never change any other outcome.
     """
     u = uniforms(seed, patient, offer, 0)
     defer, decline = chances.defer[patient], chances.decline[patient]
-    outcome = np.where(u < defer, DEFERRED, np.where(u < defer + decline, DECLINED, TREATED))
+    kept = defer if cut is None else defer * (1.0 - cut)
+    outcome = np.where(
+        u < kept,
+        DEFERRED,
+        np.where((u >= defer) & (u < defer + decline), DECLINED, TREATED),
+    )
     mean = chances.deferral_weeks[patient]
     v = uniforms(seed, patient, offer, 1)
     with np.errstate(divide="ignore", invalid="ignore"):

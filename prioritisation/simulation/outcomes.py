@@ -130,6 +130,11 @@ class RuleSetOutcome:
     """Patients treated after more than 52 weeks, or still waiting past 52 weeks at the end."""
     delay: DelayVersusConventional | None
     offers: OfferSummary
+    weeks_past_target: float = 0.0
+    """Weeks beyond their priority's target, summed over every pathway with a target treated
+    or still waiting at the end: how far past target, not just how many."""
+    weeks_over_52: float = 0.0
+    """Weeks beyond 52, summed over every pathway treated or still waiting at the end."""
 
 
 def ethnic_labels(ethnic_group: StrArray) -> StrArray:
@@ -219,6 +224,8 @@ class RunFacts:
     deferrals: IntArray
     unavailable_days: IntArray
     offered_treatments: int
+    supported: IntArray | None = None
+    """Support given per row (None: the run had no support)."""
 
 
 def rule_set_outcome(
@@ -263,6 +270,11 @@ def rule_set_outcome(
             *_changes("ethnic_group", treated_ethnic, base.treated_by_ethnic_group),
         ]
     long_wait = over_weeks_days(52)
+    rows = np.concatenate([treated_rows, waiting_rows])
+    waits = np.concatenate([treated_waits, waiting_waits])
+    target = cohort.target_days[rows]
+    past = np.where(target != NO_TARGET, np.maximum(waits - target, 0), 0)
+    beyond_52 = np.maximum(waits - 52 * 7, 0)
     return RuleSetOutcome(
         name=name,
         treated=overall_waits(treated_waits),
@@ -300,5 +312,8 @@ def rule_set_outcome(
             deferrals=facts.deferrals,
             treated=facts.offered_treatments,
             unavailable_days=facts.unavailable_days,
+            supported=facts.supported,
         ),
+        weeks_past_target=float(past.sum()) / 7,
+        weeks_over_52=float(beyond_52.sum()) / 7,
     )

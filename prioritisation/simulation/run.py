@@ -22,6 +22,7 @@ from prioritisation.simulation.booking import Booking, book_week, group_position
 from prioritisation.simulation.offers import DEFERRED, PatientChances, offer_outcomes
 from prioritisation.simulation.outcomes import WeekPoint
 from prioritisation.simulation.plan import MILLI, Plan, weekly_counts
+from prioritisation.simulation.support import SupportIntervention, choose_supported
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -61,6 +62,8 @@ class RunArrays:
     deferrals: IntArray
     waiting_at_end: BoolArray
     weekly: list[WeekPoint]
+    supported: IntArray
+    """Offers made to each row with support."""
 
 
 def band_capacity(plan: Plan) -> WeeklyCapacity:
@@ -89,12 +92,24 @@ def _point(week: int, day: int, waits: IntArray, treated: int) -> WeekPoint:
 
 
 def _book(
-    p: Prepared, ordered: IntArray, offers: IntArray, slots: IntArray, reserved: IntArray
-) -> tuple[IntArray, IntArray, IntArray, Booking]:
+    p: Prepared,
+    ordered: IntArray,
+    offers: IntArray,
+    slots: IntArray,
+    reserved: IntArray,
+    support: SupportIntervention | None,
+) -> tuple[IntArray, IntArray, IntArray, Booking, IntArray]:
     """Book the week from the top of each band only: offers never go further down a band
     than its slots (and those passed down to it) can be filled, so the outcomes of entries
     further down are not drawn. A band whose shortlist ran out is booked again with a
-    longer one, so the result equals booking the whole list."""
+    longer one, so the result equals booking the whole list.
+
+    With ``support``, the week's offers are first booked without it, which says who is about
+    to be offered a date; the ``per_week`` of them most at risk of deferring get support, and
+    the week is booked again with their deferral chance cut. Support only turns deferrals
+    into treatments, so the second booking reaches no further down any band than the first
+    (a supported patient further down may then not be offered this week after all). Also
+    returns the rows supported."""
     lists, bands = p.plan.list_code[ordered], p.plan.band[ordered]
     position = group_positions(lists, bands, slots.shape[1])
     if not SHORTLIST:
@@ -111,8 +126,20 @@ def _book(
         )  # fmt: skip
         last = position[short] == limit[short] - 1
         if not (booking.offered & last).any() or len(short) == len(ordered):
-            return picked, outcome, weeks_off, booking
+            break
         factor *= 4
+    if support is None or not booking.offered.any():
+        return picked, outcome, weeks_off, booking, np.zeros(0, np.int64)
+    about = np.flatnonzero(booking.offered)
+    chosen = about[choose_supported(p.chances.defer[picked[about]], support.per_week)]
+    cut = np.zeros(len(picked))
+    cut[chosen] = support.effect
+    outcome, weeks_off = offer_outcomes(p.offer_seed, picked, offers[picked], p.chances, cut)
+    booking = book_week(
+        list_of=lists[short], band_of=bands[short], outcome=outcome, slots=slots,
+        reserved=reserved,
+    )  # fmt: skip
+    return picked, outcome, weeks_off, booking, picked[chosen]
 
 
 def run_rule_set(
@@ -121,8 +148,10 @@ def run_rule_set(
     *,
     conventional: bool,
     capacity: WeeklyCapacity | None,
+    support: SupportIntervention | None = None,
 ) -> RunArrays:
-    """Book every week under ``book`` (its conventional order if ``conventional``)."""
+    """Book every week under ``book`` (its conventional order if ``conventional``), with
+    ``support`` for the patients most at risk among each week's offers when given."""
     p = prepared
     n = len(p.coded)
     clock = p.coded.clock
@@ -135,6 +164,7 @@ def run_rule_set(
     unavailable = np.zeros(n, np.int64)
     treated_week = np.full(n, -1, np.int64)
     treated_wait = np.full(n, -1, np.int64)
+    supported = np.zeros(n, np.int64)
     n_lists, n_bands = p.plan.capacity_milli.shape
     weekly: list[WeekPoint] = []
     urgent_arrived = np.zeros(0, np.int64)
@@ -159,7 +189,10 @@ def run_rule_set(
             order = conventional_order(subset, p.plan.band[rows])
         else:
             order = rank_ptl(subset, book, np.datetime64(int(day), "D"), None, capacity).order()
-        ordered, outcome, weeks_off, booking = _book(p, rows[order], offers, slots, reserved)
+        ordered, outcome, weeks_off, booking, helped = _book(
+            p, rows[order], offers, slots, reserved, support
+        )
+        supported[helped] += 1
         done = ordered[booking.treated]
         treated_week[done] = week
         treated_wait[done] = np.maximum(day - clock[done], 0)
@@ -186,4 +219,6 @@ def run_rule_set(
     unavailable = np.where(active, np.maximum(unavailable - overhang, 0), unavailable)
     end_waits = np.maximum(end - clock[np.flatnonzero(waiting)], 0)
     weekly.append(_point(p.weeks, int(end), end_waits, 0))
-    return RunArrays(treated_week, treated_wait, unavailable, offers, deferrals, waiting, weekly)
+    return RunArrays(
+        treated_week, treated_wait, unavailable, offers, deferrals, waiting, weekly, supported
+    )

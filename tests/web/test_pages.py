@@ -250,6 +250,10 @@ def test_equity_leads_read_the_dashboard_and_download_the_assessment(
         "/equity/simulation", data={"csrf_token": csrf, "provider": "RZZ", "weeks": "6"}
     )
     assert simulated.status_code == 200 and "Every group" in simulated.text
+    # support beside the rules, and which chances of a failed offer were used
+    assert 'id="simulation-support"' in simulated.text
+    assert "Support alone" in simulated.text and "Reordering alone" in simulated.text
+    assert "by group (IMD quintile, inclusion group, stage)" in simulated.text
     report = web_client.post(
         "/equity/impact-assessment", data={"csrf_token": csrf, "provider": "RZZ", "weeks": "6"}
     )
@@ -276,3 +280,36 @@ def test_the_api_accepts_the_providers_tokens(web_client, sign_in, engine):
     tampered = id_token[:-4] + ("AAAA" if not id_token.endswith("AAAA") else "BBBB")
     answer = web_client.get("/api/v1/rules", headers={"Authorization": f"Bearer {tampered}"})
     assert answer.status_code == 401 and answer.json()["detail"] == "invalid or expired token"
+
+
+def test_the_dashboard_shows_failed_offers_by_group(web_client, sign_in, engine, tmp_path, auth):
+    from datetime import date
+
+    from app.demo import generate_ptl
+    from app.demo.offers import generate_offers, write_offers_csv
+
+    demo_data(engine, tmp_path)
+    sign_in("eq-2", roles=["equity_lead"])
+    empty = web_client.get("/equity")
+    assert empty.status_code == 200
+    assert 'id="failed-offers-empty"' in empty.text
+    assert "No offer history has been uploaded for RZZ" in empty.text
+    assert 'id="failed-offers-imd-quintile"' not in empty.text
+
+    ptl = generate_ptl(400, seed=20261123, census_date=date.today())
+    buffer = io.StringIO()
+    write_offers_csv(buffer, generate_offers(ptl, census_date=date.today()))
+    uploaded = web_client.post(
+        "/api/v1/offers/uploads",
+        files={"file": ("offers.csv", buffer.getvalue().encode(), "text/csv")},
+        headers=auth("scheduler"),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    page = web_client.get("/equity")
+    for dimension in ("imd-quintile", "ethnic-group", "sex", "age-band"):
+        assert f'id="failed-offers-{dimension}"' in page.text
+    assert "Q1 (most deprived)" in page.text
+    # observed only: no model is active, and the page says why
+    assert "No risk model is active, so no failure rates are predicted" in page.text
+    one = web_client.get("/equity", params={"specialty": "110"})
+    assert one.status_code == 200 and "Offers not taken, by group" in one.text

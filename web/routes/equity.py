@@ -24,9 +24,12 @@ from app.reports import (
     load_ptl_columns,
 )
 from app.reports.charts import gap_trend_chart
+from app.reports.failures import failure_rates
 from app.reports.fixes import FIXABLE, pathways_to_fix
 from app.simulations import SimulationError, SimulationRequest, run_simulation
 from app.simulations.report import render_assessment
+from app.support.rules import load_support_rules
+from prioritisation.simulation import SupportIntervention
 from web.auth import PageError, form_user_with, require
 from web.charts import simulation_view
 from web.lookups import providers, specialties
@@ -77,6 +80,7 @@ def dashboard(
     except ProviderNotFound as exc:
         raise PageError(404, "No open entries", sentence(str(exc))) from exc
     snapshots = list_snapshots(session, code)
+    failures = failure_rates(session, code, specialty=chosen).as_json()
     fixes = {
         problem: _masked(
             user,
@@ -95,6 +99,7 @@ def dashboard(
             "report": report,
             "quality": quality,
             "trend": snapshots,
+            "failures": failures,
             "fixes": fixes,
             "fixable": FIXABLE,
             "fixes_shown": FIXES_SHOWN,
@@ -166,7 +171,7 @@ def trend_chart(user: Reader, session: SessionDep, provider: str = "") -> Respon
     )
 
 
-def _simulate(session: Session, provider: str, specialty: str, weeks: str, imd_edition: str) -> Any:
+def _simulate(session: Session, provider: str, specialty: str, weeks: str, settings: Any) -> Any:
     code = _provider(session, provider)
     chosen = _specialty(specialty)
     try:
@@ -180,9 +185,11 @@ def _simulate(session: Session, provider: str, specialty: str, weeks: str, imd_e
         census_date=date.today(),
         specialties=[chosen] if chosen else None,
         weeks=horizon,
+        support=SupportIntervention(),
+        lead_days=load_support_rules(settings.support_rules_file).lead_days,
     )
     try:
-        return run_simulation(session, request, imd_edition=imd_edition)
+        return run_simulation(session, request, imd_edition=settings.imd_edition)
     except SimulationError as exc:
         raise PageError(422, "The simulation could not run", sentence(str(exc))) from exc
 
@@ -198,7 +205,7 @@ def simulation(
     weeks: Annotated[str, Form()] = "52",
 ) -> Response:
     """The rules in force against the conventional order, week by week (nothing is stored)."""
-    run = _simulate(session, provider, specialty, weeks, settings.imd_edition)
+    run = _simulate(session, provider, specialty, weeks, settings)
     return render(
         request,
         "equity/simulation.html",
@@ -221,7 +228,7 @@ def assessment(
     weeks: Annotated[str, Form()] = "52",
 ) -> Response:
     """The equity impact assessment: one self-contained HTML document, as an attachment."""
-    run = _simulate(session, provider, specialty, weeks, settings.imd_edition)
+    run = _simulate(session, provider, specialty, weeks, settings)
     name = f"equity-impact-{run.provider_code}-{run.result.census_date.isoformat()}.html"
     return Response(
         render_assessment(run, generated_by=user.principal.name or user.principal.subject),
