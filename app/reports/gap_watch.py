@@ -96,7 +96,12 @@ def _versions(session: Session) -> list[_Version]:
             RuleSetVersion.published_at,
         ).where(RuleSetVersion.status == PUBLISHED, RuleSetVersion.effective_from.is_not(None))
     ).all()
-    return [_Version(i, s, as_utc(e), as_utc(p) if p is not None else None) for i, s, e, p in rows]
+    out = []
+    for version_id, specialty, effective, published in rows:
+        if effective is not None:
+            moment = as_utc(published) if published is not None else None
+            out.append(_Version(version_id, specialty, as_utc(effective), moment))
+    return out
 
 
 def _in_force(versions: Sequence[_Version], specialty: str, at: datetime) -> _Version | None:
