@@ -5,6 +5,7 @@ Any authenticated role may read reports. Definitions of every metric: docs/metri
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -12,14 +13,16 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from api.capacity import HEAVY, HEAVY_RESPONSES
-from api.deps import AnyReader, SessionDep
+from api.deps import AnyReader, SessionDep, SettingsDep
 from api.errors import responses
 from api.pagination import CursorQuery, Cursors, Page
 from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION
 from api.schemas.reports import (
     DataQualityReportOut,
+    DivergenceReportOut,
     EquityReportOut,
     ReportFormat,
+    TrendGapsOut,
     TrendPointOut,
 )
 from app.errors import NotFound, Unprocessable
@@ -36,6 +39,12 @@ from app.reports import (
 )
 from app.reports.charts import MEDIA_TYPES, ChartFormat, gap_trend_chart, wait_by_quintile_chart
 from app.reports.columns import provider_has_entries
+from app.reports.gap_watch import (
+    DIVERGENT_WEEKS_TO_FLAG,
+    WeekGaps,
+    divergence,
+    observed_and_predicted,
+)
 from app.reports.served import served_report
 from app.reports.snapshots import has_snapshots
 from models import EquitySnapshot
@@ -175,8 +184,11 @@ def get_equity_report(
     return EquityReportOut.model_validate(report.as_json())
 
 
-def _point(snapshot: EquitySnapshot) -> TrendPointOut:
+def _point(snapshot: EquitySnapshot, gaps: WeekGaps | None) -> TrendPointOut:
     report = snapshot.report
+    at_treatment = None
+    if gaps is not None:
+        at_treatment = TrendGapsOut.model_validate(asdict(gaps))
     return TrendPointOut.model_validate(
         {
             "week": f"{snapshot.iso_year}-W{snapshot.iso_week:02d}",
@@ -188,6 +200,7 @@ def _point(snapshot: EquitySnapshot) -> TrendPointOut:
             "entries_measured": report["entries_measured"],
             "overall": report["overall"],
             "deprivation_gap": report["deprivation_gap"],
+            "gap_at_treatment": at_treatment,
         }
     )
 
@@ -211,6 +224,7 @@ def _require_provider(session: Session, code: str) -> None:
 def get_equity_trend(
     _: AnyReader,
     session: SessionDep,
+    settings: SettingsDep,
     cursors: Cursors,
     provider: ProviderQuery,
     since: FromQuery = None,
@@ -218,7 +232,9 @@ def get_equity_trend(
     limit: Annotated[int, Query(ge=1, le=520, description="Weeks per page (1-520).")] = 104,
     cursor: CursorQuery = None,
 ) -> Page[TrendPointOut]:
-    """One point per ISO week with a snapshot: overall waits and the deprivation gap.
+    """One point per ISO week with a snapshot: overall waits and the deprivation gap, and
+    per specialty the measured gap at treatment beside the gap the preview or calibration of
+    the rule version in force predicted, from the version's `effective_from`.
 
     Snapshots are stored by `equiwait snapshot-equity` and after the first ranking run of each
     ISO week; the first one of a week is kept.
@@ -231,9 +247,45 @@ def get_equity_trend(
     more = len(snapshots) > limit
     snapshots = snapshots[:limit]
     last = snapshots[-1] if snapshots else None
+    tolerance = settings.gap_divergence_tolerance_weeks
+    weeks = {
+        (w.iso_year, w.iso_week): w
+        for w in observed_and_predicted(session, code, tolerance_weeks=tolerance)
+    }
     return Page(
-        items=[_point(snapshot) for snapshot in snapshots],
+        items=[_point(s, weeks.get((s.iso_year, s.iso_week))) for s in snapshots],
         next_cursor=cursors.encode([last.iso_year, last.iso_week]) if more and last else None,
+    )
+
+
+@router.get(
+    "/equity/divergence",
+    response_model=DivergenceReportOut,
+    summary="Specialties whose measured gap at treatment parts from the predicted one",
+)
+def get_gap_divergence(
+    _: AnyReader, session: SessionDep, settings: SettingsDep, provider: ProviderQuery
+) -> DivergenceReportOut:
+    """For every specialty scored by a published rule version that came with a preview or a
+    calibration: how many weekly snapshots running, up to the latest, its measured Q1-Q5 gap
+    in mean wait at treatment (pooled since the version took effect) differed from the
+    predicted one by more than the tolerance and beyond sampling noise. Four weeks running
+    flag the specialty for review; a week without a snapshot ends a run
+    (docs/calibration.md, "Watching the effect after publication")."""
+    code = provider.upper()
+    _require_provider(session, code)
+    tolerance = settings.gap_divergence_tolerance_weeks
+    weeks = observed_and_predicted(session, code, tolerance_weeks=tolerance)
+    rows = divergence(weeks)
+    return DivergenceReportOut.model_validate(
+        {
+            "provider_code": code,
+            "latest_week": weeks[-1].week if weeks else None,
+            "tolerance_weeks": tolerance,
+            "weeks_to_flag": DIVERGENT_WEEKS_TO_FLAG,
+            "flagged": [r.specialty for r in rows if r.flagged],
+            "specialties": [asdict(r) for r in rows],
+        }
     )
 
 
