@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         description="How far (weeks) a specialty's measured Q1-Q5 gap at treatment since a "
         "rule version took effect may sit from the gap its preview or calibration predicted "
         "before the week counts as divergent; four divergent weeks running flag the "
-        "specialty for review (docs/calibration.md, \"Watching the effect\").",
+        'specialty for review (docs/calibration.md, "Watching the effect").',
     )
     support_rules_file: Path | None = Field(
         default=None,

@@ -2,9 +2,11 @@
 version is published (plain functions, no commits).
 
 Why keyed to the draft's edit: publication requires a preview of the draft as it stands
-(``app/rules/impact_review.py``), so the prediction a publication adopts is the latest one for
-the edit it publishes, one per provider simulated. A calibration's prediction describes its
-draft's first edit; a later preview (or any edit) supersedes it. Docs: docs/calibration.md.
+(``app/rules/impact_review.py``), so a publication adopts, per provider simulated, a
+prediction for the very edit it publishes. A calibration's prediction describes its draft's
+first edit and is preferred while the draft is unedited: it is the evidence the weights were
+chosen on, pooled over its seeds with the capacity the clinician gave. Otherwise the latest
+preview's. Docs: docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def store_prediction(
 def adopt_predictions(
     session: Session, version: RuleSetVersion, moment: datetime
 ) -> list[GapPrediction]:
-    """Mark, per provider, the latest prediction for ``version``'s current edit as the one it
-    was published with; none when it was never previewed or calibrated at that edit."""
+    """Mark, per provider, the prediction ``version``'s current edit is published with: its
+    calibration's, else the latest preview's; none when it was neither at that edit."""
     rows = session.scalars(
         select(GapPrediction)
         .where(
@@ -64,7 +66,7 @@ def adopt_predictions(
         .order_by(GapPrediction.id.desc())
     )
     adopted: dict[str, GapPrediction] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.source != FROM_CALIBRATION):
         adopted.setdefault(row.provider_code, row)
     for row in adopted.values():
         row.published_at = moment
