@@ -187,6 +187,17 @@ def get_calibration(session: Session, specialty: str, calibration_id: int) -> Ru
     return row
 
 
+def list_calibrations(
+    session: Session, specialty: str, *, limit: int, before_id: int | None = None
+) -> list[RuleSetCalibration]:
+    """Up to ``limit`` calibrations of ``specialty``, newest first, older than ``before_id``."""
+    ensure_specialty(session, specialty)
+    query = select(RuleSetCalibration).where(RuleSetCalibration.specialty == specialty)
+    if before_id is not None:
+        query = query.where(RuleSetCalibration.id < before_id)
+    return list(session.scalars(query.order_by(RuleSetCalibration.id.desc()).limit(limit)))
+
+
 def _list(session: Session, row: RuleSetCalibration, imd_edition: str) -> PtlArrays:
     specialties = None if row.specialty == DEFAULT_SPECIALTY else [row.specialty]
     arrays = load_open_ptl(

@@ -163,3 +163,29 @@ def test_bad_calibration_requests_are_refused_clearly(client, auth, engine):
     with session_scope(engine) as session:
         assert session.query(RuleSetCalibration).count() == 0
     assert date.today() >= CENSUS
+
+
+def test_calibrations_are_listed_newest_first_in_pages(client, auth, engine):
+    with session_scope(engine) as session:
+        for specialty, status in [(SPECIALTY, "unreachable"), ("110", "chosen"),
+                                  (SPECIALTY, "failed"), (SPECIALTY, "queued")]:  # fmt: skip
+            session.add(
+                RuleSetCalibration(
+                    specialty=specialty, provider_code="RZZ", status=status,
+                    inputs={"target_share": 0.9}, requested_by="dr.cal",
+                )
+            )  # fmt: skip
+    url = f"{RULES}/{SPECIALTY}/calibrations"
+    first = client.get(url, params={"limit": 2}, headers=auth("equity_lead"))
+    assert first.status_code == 200, first.text
+    assert [c["status"] for c in first.json()["items"]] == ["queued", "failed"]
+    assert first.json()["next_cursor"]
+    rest = client.get(
+        url, params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=auth("auditor")
+    )
+    assert [c["status"] for c in rest.json()["items"]] == ["unreachable"]
+    assert rest.json()["next_cursor"] is None
+    assert {c["specialty"] for c in rest.json()["items"]} == {SPECIALTY}
+    assert client.get(url, params={"cursor": "forged"}, headers=auth("auditor")).status_code == 400
+    unknown = client.get(f"{RULES}/999/calibrations", headers=auth("auditor"))
+    assert unknown.status_code == 404
