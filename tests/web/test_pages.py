@@ -276,3 +276,65 @@ def test_the_api_accepts_the_providers_tokens(web_client, sign_in, engine):
     tampered = id_token[:-4] + ("AAAA" if not id_token.endswith("AAAA") else "BBBB")
     answer = web_client.get("/api/v1/rules", headers={"Authorization": f"Bearer {tampered}"})
     assert answer.status_code == 401 and answer.json()["detail"] == "invalid or expired token"
+
+
+def test_the_rules_page_lists_calibrations_and_a_calibrated_draft_assessment_has_its_frontier(
+    web_client, sign_in, engine, tmp_path
+):
+    from app.rules import service
+    from models import RuleSetCalibration
+
+    demo_data(engine, tmp_path)
+    frontier = [
+        {"multiplier": m, "share_closed": s, "share_closed_min": s - 0.05,
+         "share_closed_max": s + 0.05, "share_closed_sd": 0.04, "extra_p2_p3_breaches": -1.0,
+         "extra_p2_p3_breaches_sd": 2.0, "extra_long_waiters": 0.0,
+         "extra_long_waiters_sd": 0.5, "largest_quintile_median_rise_weeks": 0.8,
+         "within_limits": True, "reaches_target": s >= 0.9, "limits_broken": []}
+        for m, s in ((0.75, 0.6), (1.5, 0.93))
+    ]  # fmt: skip
+    with session_scope(engine) as session:
+        draft = service.create_draft(session, "110", "dr.cal")
+        chosen = RuleSetCalibration(
+            specialty="110", provider_code="RZZ", status="chosen", requested_by="dr.cal",
+            inputs={"target_share": 0.9}, chosen_multiplier=1.5, draft_id=draft.id,
+            result={"target_share": 0.9, "seeds": [1, 2, 3], "frontier": frontier,
+                    "chosen_multiplier": 1.5, "unreachable": None},
+        )  # fmt: skip
+        unreachable = RuleSetCalibration(
+            specialty="110", provider_code="RZZ", status="unreachable", requested_by="dr.cal",
+            inputs={"target_share": 0.9},
+            result={"frontier": [], "unreachable": {"reason": "no multiplier qualifies."}},
+        )  # fmt: skip
+        session.add_all([chosen, unreachable])
+        session.flush()
+        draft.calibration_id = chosen.id
+        draft_id, calibration_id = draft.id, chosen.id
+    sign_in("dr-cal", roles=["clinician"])
+    page = web_client.get("/rules/110")
+    assert page.status_code == 200
+    table = page.text[page.text.index('id="calibrations-table"') :]
+    assert table.index("Unreachable") < table.index("Chosen")  # newest first
+    assert "1.5 times the rules in force" in table and "no multiplier qualifies." in table
+    assert f'href="/rules/110/drafts/{draft_id}"' in table
+    assert "90% of the gap" in table
+
+    csrf = _csrf(page.text)
+    preview = web_client.post(
+        f"/rules/110/drafts/{draft_id}/preview",
+        data={"csrf_token": csrf, "provider": "RZZ", "weeks": "4"},
+    )
+    assert preview.status_code == 200, preview.text
+    assert f"with the frontier of calibration {calibration_id}" in preview.text
+    form = form_values(preview.text, "draft-assessment")
+    assert form["draft_id"] == str(draft_id) and form["weeks"] == "4"
+    report = web_client.post("/equity/impact-assessment", data=form)
+    assert report.status_code == 200, report.text
+    assert f"Calibration {calibration_id}: every multiplier tried" in report.text
+    assert "Chosen: 1.5 times the rules in force." in report.text
+    without = web_client.post(
+        "/equity/impact-assessment", data={**form, "draft_id": ""}
+    )  # the rules in force alone: no calibration behind them
+    assert "every multiplier tried" not in without.text
+    wrong = web_client.post("/equity/impact-assessment", data={**form, "specialty": "120"})
+    assert wrong.status_code == 404

@@ -25,8 +25,10 @@ from app.reports import (
 )
 from app.reports.charts import gap_trend_chart
 from app.reports.fixes import FIXABLE, pathways_to_fix
-from app.simulations import SimulationError, SimulationRequest, run_simulation
+from app.rules.calibration import calibration_behind
+from app.simulations import DRAFT, Candidate, SimulationError, SimulationRequest, run_simulation
 from app.simulations.report import render_assessment
+from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from web.auth import PageError, form_user_with, require
 from web.charts import simulation_view
 from web.lookups import providers, specialties
@@ -166,9 +168,27 @@ def trend_chart(user: Reader, session: SessionDep, provider: str = "") -> Respon
     )
 
 
-def _simulate(session: Session, provider: str, specialty: str, weeks: str, imd_edition: str) -> Any:
+def _draft_candidate(session: Session, specialty: str, draft_id: str) -> list[Candidate]:
+    """The stored draft to simulate beside the rules in force (none when not given)."""
+    if not draft_id.strip():
+        return []
+    row = session.get(RuleSetVersion, int(draft_id)) if draft_id.strip().isdigit() else None
+    if row is None or row.specialty != (specialty.strip() or DEFAULT_SPECIALTY):
+        raise PageError(404, "Draft not found", "The draft to assess is not one of this rule set.")
+    return [Candidate(DRAFT, version_id=row.id)]
+
+
+def _simulate(
+    session: Session,
+    provider: str,
+    specialty: str,
+    weeks: str,
+    imd_edition: str,
+    draft_id: str = "",
+) -> Any:
     code = _provider(session, provider)
-    chosen = _specialty(specialty)
+    chosen = _specialty(specialty) if specialty.strip() != DEFAULT_SPECIALTY else None
+    candidates = _draft_candidate(session, specialty, draft_id)
     try:
         horizon = max(1, min(104, int(weeks or "52")))
     except ValueError as exc:
@@ -180,6 +200,7 @@ def _simulate(session: Session, provider: str, specialty: str, weeks: str, imd_e
         census_date=date.today(),
         specialties=[chosen] if chosen else None,
         weeks=horizon,
+        candidates=candidates,
     )
     try:
         return run_simulation(session, request, imd_edition=imd_edition)
@@ -219,12 +240,19 @@ def assessment(
     provider: Annotated[str, Form()] = "",
     specialty: Annotated[str, Form()] = "",
     weeks: Annotated[str, Form()] = "52",
+    draft_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """The equity impact assessment: one self-contained HTML document, as an attachment."""
-    run = _simulate(session, provider, specialty, weeks, settings.imd_edition)
+    """The equity impact assessment: one self-contained HTML document, as an attachment. With
+    ``draft_id`` (from a draft's preview) the draft is assessed beside the rules in force, and
+    a draft that came from a calibration carries its frontier, as the API's download does."""
+    run = _simulate(session, provider, specialty, weeks, settings.imd_edition, draft_id)
     name = f"equity-impact-{run.provider_code}-{run.result.census_date.isoformat()}.html"
     return Response(
-        render_assessment(run, generated_by=user.principal.name or user.principal.subject),
+        render_assessment(
+            run,
+            generated_by=user.principal.name or user.principal.subject,
+            calibration=calibration_behind(session, run.candidate_versions.values()),
+        ),
         media_type="text/html; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -266,6 +266,7 @@ def preview(
             "preview": result,
             "body": result.body,
             "simulation": simulation_view(impact),
+            "weeks": horizon,
             "today": date.today().isoformat(),
         },
     )
