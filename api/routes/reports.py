@@ -37,7 +37,13 @@ from app.reports import (
     list_snapshots,
     quality_csv,
 )
-from app.reports.charts import MEDIA_TYPES, ChartFormat, gap_trend_chart, wait_by_quintile_chart
+from app.reports.charts import (
+    MEDIA_TYPES,
+    ChartFormat,
+    gap_at_treatment_chart,
+    gap_trend_chart,
+    wait_by_quintile_chart,
+)
 from app.reports.columns import provider_has_entries
 from app.reports.gap_watch import (
     DIVERGENT_WEEKS_TO_FLAG,
@@ -379,3 +385,27 @@ def get_gap_trend_chart(
     _require_provider(session, code)
     snapshots = list_snapshots(session, code, since=since, until=until)
     return _image(gap_trend_chart(code, snapshots, fmt), fmt)
+
+
+@router.get(
+    "/equity/charts/gap-at-treatment.{fmt}",
+    summary="Chart: measured beside predicted gap at treatment per specialty (PNG or SVG)",
+    response_class=Response,
+    responses={**responses(422), **_IMAGE},
+)
+def get_gap_at_treatment_chart(
+    fmt: ChartFormat,
+    _: AnyReader,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: ProviderQuery,
+) -> Response:
+    """Per specialty whose rules in force came with a preview or calibration (up to six):
+    the measured Q1-Q5 gap in mean wait at treatment since the version took effect, the
+    predicted one, each week's own measured gap, and the divergent weeks."""
+    code = provider.upper()
+    _require_provider(session, code)
+    weeks = observed_and_predicted(
+        session, code, tolerance_weeks=settings.gap_divergence_tolerance_weeks
+    )
+    return _image(gap_at_treatment_chart(code, weeks, fmt), fmt)

@@ -338,3 +338,42 @@ def test_the_rules_page_lists_calibrations_and_a_calibrated_draft_assessment_has
     assert "every multiplier tried" not in without.text
     wrong = web_client.post("/equity/impact-assessment", data={**form, "specialty": "120"})
     assert wrong.status_code == 404
+
+
+def test_the_equity_page_shows_measured_beside_predicted_and_flags_divergence(
+    web_client, sign_in, engine, tmp_path
+):
+    from sqlalchemy import delete
+
+    from app.reports import build_equity_report
+    from app.rules.in_force import shipped_default_document
+    from app.rules.service import specialty_from_default
+    from models import EquitySnapshot
+    from tests.app.reports import test_gap_watch as watch
+
+    demo_data(engine, tmp_path)
+    with session_scope(engine) as session:
+        document = specialty_from_default(shipped_default_document(), "110")
+        version = watch._version(session, "110", 90, watch.EFFECTIVE, document)
+        watch._predict(session, version, 7)
+        report = build_equity_report(session, "RZZ", watch.EFFECTIVE).as_json()
+        # Only these four weeks (the demo's ranking run stored this week's, with no clock stop).
+        session.execute(delete(EquitySnapshot))
+        for week in range(4):
+            watch._snapshot(session, week, 28, report=report)  # measured 4 weeks, predicted 1
+    sign_in("eq-2", roles=["equity_lead"])
+    page = web_client.get("/equity", params={"provider": "RZZ"})
+    assert page.status_code == 200
+    flag = page.text[page.text.index('id="divergence-flag"') :]
+    assert "Specialty 110: the measured gap has differed from the predicted one for 4 weeks" in flag
+    table = page.text[page.text.index('id="gap-watch-table"') :]
+    assert "+4.0" in table and "+1.0" in table and "4: review" in table
+    chart = web_client.get("/equity/charts/gap-at-treatment.png", params={"provider": "RZZ"})
+    assert chart.headers["content-type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+
+
+def test_without_a_prediction_the_equity_page_says_so(web_client, sign_in, engine, tmp_path):
+    demo_data(engine, tmp_path)
+    sign_in("eq-3", roles=["auditor"])
+    page = web_client.get("/equity")
+    assert 'id="gap-watch-none"' in page.text and 'id="divergence-flag"' not in page.text

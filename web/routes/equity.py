@@ -23,8 +23,9 @@ from app.reports import (
     list_snapshots,
     load_ptl_columns,
 )
-from app.reports.charts import gap_trend_chart
+from app.reports.charts import gap_at_treatment_chart, gap_trend_chart
 from app.reports.fixes import FIXABLE, pathways_to_fix
+from app.reports.gap_watch import DIVERGENT_WEEKS_TO_FLAG, divergence, observed_and_predicted
 from app.rules.calibration import calibration_behind
 from app.simulations import DRAFT, Candidate, SimulationError, SimulationRequest, run_simulation
 from app.simulations.report import render_assessment
@@ -64,9 +65,29 @@ def _specialty(value: str) -> str | None:
     return value or None
 
 
+def _gap_watch(session: Session, code: str, tolerance: float) -> dict[str, Any]:
+    """The latest snapshot's measured and predicted gaps, and the divergence runs."""
+    weeks = observed_and_predicted(session, code, tolerance_weeks=tolerance)
+    rows = divergence(weeks)
+    latest = {r.specialty: r for r in weeks[-1].specialties} if weeks else {}
+    return {
+        "rows": rows,
+        "latest": latest,
+        "latest_week": weeks[-1].week if weeks else None,
+        "flagged": [r.specialty for r in rows if r.flagged],
+        "tolerance_weeks": tolerance,
+        "weeks_to_flag": DIVERGENT_WEEKS_TO_FLAG,
+    }
+
+
 @router.get("/equity", name="equity")
 def dashboard(
-    request: Request, user: Reader, session: SessionDep, provider: str = "", specialty: str = ""
+    request: Request,
+    user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: str = "",
+    specialty: str = "",
 ) -> Response:
     code = _provider(session, provider)
     chosen = _specialty(specialty)
@@ -79,6 +100,7 @@ def dashboard(
     except ProviderNotFound as exc:
         raise PageError(404, "No open entries", sentence(str(exc))) from exc
     snapshots = list_snapshots(session, code)
+    watch = _gap_watch(session, code, settings.gap_divergence_tolerance_weeks)
     fixes = {
         problem: _masked(
             user,
@@ -100,6 +122,7 @@ def dashboard(
             "fixes": fixes,
             "fixable": FIXABLE,
             "fixes_shown": FIXES_SHOWN,
+            "watch": watch,
         },
     )
 
@@ -176,6 +199,17 @@ def _draft_candidate(session: Session, specialty: str, draft_id: str) -> list[Ca
     if row is None or row.specialty != (specialty.strip() or DEFAULT_SPECIALTY):
         raise PageError(404, "Draft not found", "The draft to assess is not one of this rule set.")
     return [Candidate(DRAFT, version_id=row.id)]
+
+
+@router.get("/equity/charts/gap-at-treatment.png", name="equity_gap_watch_chart")
+def gap_watch_chart(
+    user: Reader, session: SessionDep, settings: SettingsDep, provider: str = ""
+) -> Response:
+    code = _provider(session, provider)
+    weeks = observed_and_predicted(
+        session, code, tolerance_weeks=settings.gap_divergence_tolerance_weeks
+    )
+    return Response(gap_at_treatment_chart(code, weeks, "png"), media_type="image/png")
 
 
 def _simulate(

@@ -22,10 +22,13 @@ def _sums(q1_days: int, q5_days: int, n: int = 20) -> GapSums:
     return GapSums(n, n * q1_days, n * q1_days**2, n, n * q5_days, n * q5_days**2)
 
 
-def _version(session, specialty: str, version: int, effective: date) -> RuleSetVersion:
+def _version(
+    session, specialty: str, version: int, effective: date, document: dict | None = None
+) -> RuleSetVersion:
     moment = datetime.combine(effective, time(0), tzinfo=UTC)
     row = RuleSetVersion(
-        specialty=specialty, version=version, status=PUBLISHED, document={}, lock_version=1,
+        specialty=specialty, version=version, status=PUBLISHED, document=document or {},
+        lock_version=1,
         created_by="dr.a", updated_by="dr.a", published_by="dr.a", published_at=moment,
         effective_from=moment, publish_reason="test",
     )  # fmt: skip
@@ -49,7 +52,9 @@ def _predict(session, version: RuleSetVersion, weekly_gap_days: int, weeks: int 
     )  # fmt: skip
 
 
-def _snapshot(session, week: int, gap_days: int, specialty: str = "110") -> None:
+def _snapshot(
+    session, week: int, gap_days: int, specialty: str = "110", report: dict | None = None
+) -> None:
     """The snapshot whose 7-day window is week ``week`` after EFFECTIVE."""
     census = EFFECTIVE + timedelta(weeks=week, days=6)
     year, number, _ = census.isocalendar()
@@ -58,7 +63,7 @@ def _snapshot(session, week: int, gap_days: int, specialty: str = "110") -> None
     session.add(
         EquitySnapshot(
             provider_code="RZZ", iso_year=year, iso_week=number, census_date=census,
-            created_by="test", report={},
+            created_by="test", report=report or {},
             treated_gaps={"window_from": None, "window_to": census.isoformat(),
                           "clock_stops": 40, "cells": cells_to_json(cells)},
         )
