@@ -19,7 +19,6 @@ from api.pagination import CursorQuery, Cursors, Page
 from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION
 from api.schemas.reports import (
     DataQualityReportOut,
-    DivergenceReportOut,
     EquityReportOut,
     ReportFormat,
     TrendGapsOut,
@@ -40,17 +39,11 @@ from app.reports import (
 from app.reports.charts import (
     MEDIA_TYPES,
     ChartFormat,
-    gap_at_treatment_chart,
     gap_trend_chart,
     wait_by_quintile_chart,
 )
 from app.reports.columns import provider_has_entries
-from app.reports.gap_watch import (
-    DIVERGENT_WEEKS_TO_FLAG,
-    WeekGaps,
-    divergence,
-    observed_and_predicted,
-)
+from app.reports.gap_watch import WeekGaps, observed_and_predicted
 from app.reports.served import served_report
 from app.reports.snapshots import has_snapshots
 from models import EquitySnapshot
@@ -94,7 +87,7 @@ ToQuery = Annotated[date | None, Query(alias="to", description="Census dates up 
 _CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON or CSV"}
 }
-_IMAGE: dict[int | str, dict[str, Any]] = {
+IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
             media: {"schema": {"type": "string", "format": "binary"}}
@@ -216,7 +209,7 @@ def _check_range(since: date | None, until: date | None) -> None:
         raise _invalid("`from` must not be after `to`")
 
 
-def _require_provider(session: Session, code: str) -> None:
+def require_provider(session: Session, code: str) -> None:
     if not provider_has_entries(session, code) and not has_snapshots(session, code):
         raise _missing(code)
 
@@ -247,7 +240,7 @@ def get_equity_trend(
     """
     code = provider.upper()
     _check_range(since, until)
-    _require_provider(session, code)
+    require_provider(session, code)
     key = cursors.decode(cursor, tuple[int, int])
     snapshots = list_snapshots(session, code, since=since, until=until, after=key, limit=limit + 1)
     more = len(snapshots) > limit
@@ -261,37 +254,6 @@ def get_equity_trend(
     return Page(
         items=[_point(s, weeks.get((s.iso_year, s.iso_week))) for s in snapshots],
         next_cursor=cursors.encode([last.iso_year, last.iso_week]) if more and last else None,
-    )
-
-
-@router.get(
-    "/equity/divergence",
-    response_model=DivergenceReportOut,
-    summary="Specialties whose measured gap at treatment parts from the predicted one",
-)
-def get_gap_divergence(
-    _: AnyReader, session: SessionDep, settings: SettingsDep, provider: ProviderQuery
-) -> DivergenceReportOut:
-    """For every specialty scored by a published rule version that came with a preview or a
-    calibration: how many weekly snapshots running, up to the latest, its measured Q1-Q5 gap
-    in mean wait at treatment (pooled since the version took effect) differed from the
-    predicted one by more than the tolerance and beyond sampling noise. Four weeks running
-    flag the specialty for review; a week without a snapshot ends a run
-    (docs/calibration.md, "Watching the effect after publication")."""
-    code = provider.upper()
-    _require_provider(session, code)
-    tolerance = settings.gap_divergence_tolerance_weeks
-    weeks = observed_and_predicted(session, code, tolerance_weeks=tolerance)
-    rows = divergence(weeks)
-    return DivergenceReportOut.model_validate(
-        {
-            "provider_code": code,
-            "latest_week": weeks[-1].week if weeks else None,
-            "tolerance_weeks": tolerance,
-            "weeks_to_flag": DIVERGENT_WEEKS_TO_FLAG,
-            "flagged": [r.specialty for r in rows if r.flagged],
-            "specialties": [asdict(r) for r in rows],
-        }
     )
 
 
@@ -331,7 +293,7 @@ def get_data_quality_report(
     return DataQualityReportOut.model_validate(data)
 
 
-def _image(content: bytes, fmt: ChartFormat) -> Response:
+def image_response(content: bytes, fmt: ChartFormat) -> Response:
     return Response(content, media_type=MEDIA_TYPES[fmt])
 
 
@@ -339,7 +301,7 @@ def _image(content: bytes, fmt: ChartFormat) -> Response:
     "/equity/charts/wait-by-quintile.{fmt}",
     summary="Chart: wait distribution by IMD quintile (PNG or SVG)",
     response_class=Response,
-    responses={**responses(422), **_IMAGE},
+    responses={**responses(422), **IMAGE_RESPONSES},
 )
 def get_wait_by_quintile_chart(
     fmt: ChartFormat,
@@ -362,14 +324,14 @@ def get_wait_by_quintile_chart(
         )
     except ProviderNotFound as exc:
         raise _missing(code) from exc
-    return _image(content, fmt)
+    return image_response(content, fmt)
 
 
 @router.get(
     "/equity/charts/gap-trend.{fmt}",
     summary="Chart: weekly gap between the most and least deprived quintiles (PNG or SVG)",
     response_class=Response,
-    responses={**responses(422), **_IMAGE},
+    responses={**responses(422), **IMAGE_RESPONSES},
 )
 def get_gap_trend_chart(
     fmt: ChartFormat,
@@ -382,30 +344,6 @@ def get_gap_trend_chart(
     """Gap in median/p92 weeks and in points over 18/52 weeks, one point per stored week."""
     code = provider.upper()
     _check_range(since, until)
-    _require_provider(session, code)
+    require_provider(session, code)
     snapshots = list_snapshots(session, code, since=since, until=until)
-    return _image(gap_trend_chart(code, snapshots, fmt), fmt)
-
-
-@router.get(
-    "/equity/charts/gap-at-treatment.{fmt}",
-    summary="Chart: measured beside predicted gap at treatment per specialty (PNG or SVG)",
-    response_class=Response,
-    responses={**responses(422), **_IMAGE},
-)
-def get_gap_at_treatment_chart(
-    fmt: ChartFormat,
-    _: AnyReader,
-    session: SessionDep,
-    settings: SettingsDep,
-    provider: ProviderQuery,
-) -> Response:
-    """Per specialty whose rules in force came with a preview or calibration (up to six):
-    the measured Q1-Q5 gap in mean wait at treatment since the version took effect, the
-    predicted one, each week's own measured gap, and the divergent weeks."""
-    code = provider.upper()
-    _require_provider(session, code)
-    weeks = observed_and_predicted(
-        session, code, tolerance_weeks=settings.gap_divergence_tolerance_weeks
-    )
-    return _image(gap_at_treatment_chart(code, weeks, fmt), fmt)
+    return image_response(gap_trend_chart(code, snapshots, fmt), fmt)

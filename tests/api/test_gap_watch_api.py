@@ -144,6 +144,13 @@ def test_a_published_preview_prediction_is_shown_beside_the_measured_gap(client,
         prediction_id,
     )
     assert row["difference_weeks"] == pytest.approx(row["observed_weeks"] - row["predicted_weeks"])
+    chart = client.get(
+        "/api/v1/reports/equity/charts/gap-at-treatment.svg",
+        params={"provider": "RZZ"},
+        headers=auth("equity_lead"),
+    )
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+    assert b"110: weeks" in chart.content and b"predicted" in chart.content
 
 
 def test_a_version_published_without_preview_has_no_prediction(client, auth, engine):
