@@ -326,8 +326,8 @@ def publish_draft(
     expected_lock: int | None = None,
 ) -> RuleSetVersion:
     """Publish a draft whose impact was previewed (validated again: other rule sets may have
-    changed since), with the gap its latest preview (or calibration) of this edit predicted
-    per provider (``app/rules/predictions.py``)."""
+    changed since), adopting per provider the gap predicted for this edit: its calibration's
+    while unedited, else its latest preview's (``app/rules/predictions.py``)."""
     reason = _reason(reason)
     ensure_specialty(session, specialty)
     row = get_draft(session, specialty, draft_id)
