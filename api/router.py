@@ -9,6 +9,7 @@ from api.routes import (
     ptl,
     rankings,
     reference,
+    report_gap_watch,
     reports,
     risk_models,
     rule_calibrations,
@@ -23,6 +24,7 @@ api_router.include_router(ptl.router)
 api_router.include_router(reference.router)
 api_router.include_router(audit.router)
 api_router.include_router(reports.router)
+api_router.include_router(report_gap_watch.router)
 api_router.include_router(rules.router)
 api_router.include_router(rule_preview.router)
 api_router.include_router(rule_calibrations.router)

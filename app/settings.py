@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1, le=10_000)
     max_page_size: int = Field(default=5_000, ge=1, le=100_000)
     log_level: str = "INFO"
+    gap_divergence_tolerance_weeks: float = Field(
+        default=1.0,
+        ge=0.1,
+        le=26,
+        description="How far (weeks) a specialty's measured Q1-Q5 gap at treatment since a "
+        "rule version took effect may sit from the gap its preview or calibration predicted "
+        "before the week counts as divergent; four divergent weeks running flag the "
+        'specialty for review (docs/calibration.md, "Watching the effect").',
+    )
     support_rules_file: Path | None = Field(
         default=None,
         description="JSON support rules for the support list (default: the shipped rules, "

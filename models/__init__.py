@@ -5,6 +5,7 @@ from models.base import Base
 from models.calibrations import RuleSetCalibration
 from models.jobs import Job
 from models.offers import Offer, OfferBatch
+from models.predictions import GapPrediction
 from models.ptl import PtlEntry, UploadBatch
 from models.rankings import (
     RankingList,
@@ -33,6 +34,7 @@ __all__ = [
     "ClinicalArea",
     "EquitySnapshot",
     "EthnicCategory",
+    "GapPrediction",
     "ImdEdition",
     "ImdLsoa",
     "InclusionGroup",

@@ -28,3 +28,7 @@ class EquitySnapshot(Base):
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
     backfilled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Computed later from stored history (entries open on ``census_date``), not that week."""
+    treated_gaps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The Q1-Q5 gap sums of the pathways whose clock stopped in the 7 days to
+    ``census_date``, per specialty and band (``app/reports/treated_gaps.py``); None on
+    snapshots stored before it was kept."""

@@ -5,6 +5,7 @@ Any authenticated role may read reports. Definitions of every metric: docs/metri
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from api.capacity import HEAVY, HEAVY_RESPONSES
-from api.deps import AnyReader, SessionDep
+from api.deps import AnyReader, SessionDep, SettingsDep
 from api.errors import responses
 from api.pagination import CursorQuery, Cursors, Page
 from api.schemas.common import PROVIDER_CODE, TREATMENT_FUNCTION
@@ -21,6 +22,7 @@ from api.schemas.reports import (
     EquityReportOut,
     FailureRatesOut,
     ReportFormat,
+    TrendGapsOut,
     TrendPointOut,
 )
 from app.errors import NotFound, Unprocessable
@@ -35,9 +37,15 @@ from app.reports import (
     list_snapshots,
     quality_csv,
 )
-from app.reports.charts import MEDIA_TYPES, ChartFormat, gap_trend_chart, wait_by_quintile_chart
+from app.reports.charts import (
+    MEDIA_TYPES,
+    ChartFormat,
+    gap_trend_chart,
+    wait_by_quintile_chart,
+)
 from app.reports.columns import provider_has_entries
 from app.reports.failures import failure_rates
+from app.reports.gap_watch import WeekGaps, observed_and_predicted
 from app.reports.served import served_report
 from app.reports.snapshots import has_snapshots
 from models import EquitySnapshot
@@ -81,7 +89,7 @@ ToQuery = Annotated[date | None, Query(alias="to", description="Census dates up 
 _CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON or CSV"}
 }
-_IMAGE: dict[int | str, dict[str, Any]] = {
+IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
             media: {"schema": {"type": "string", "format": "binary"}}
@@ -194,8 +202,11 @@ def get_failed_offer_rates(
     return FailureRatesOut.model_validate(rates.as_json())
 
 
-def _point(snapshot: EquitySnapshot) -> TrendPointOut:
+def _point(snapshot: EquitySnapshot, gaps: WeekGaps | None) -> TrendPointOut:
     report = snapshot.report
+    at_treatment = None
+    if gaps is not None:
+        at_treatment = TrendGapsOut.model_validate(asdict(gaps))
     return TrendPointOut.model_validate(
         {
             "week": f"{snapshot.iso_year}-W{snapshot.iso_week:02d}",
@@ -207,6 +218,7 @@ def _point(snapshot: EquitySnapshot) -> TrendPointOut:
             "entries_measured": report["entries_measured"],
             "overall": report["overall"],
             "deprivation_gap": report["deprivation_gap"],
+            "gap_at_treatment": at_treatment,
         }
     )
 
@@ -216,7 +228,7 @@ def _check_range(since: date | None, until: date | None) -> None:
         raise _invalid("`from` must not be after `to`")
 
 
-def _require_provider(session: Session, code: str) -> None:
+def require_provider(session: Session, code: str) -> None:
     if not provider_has_entries(session, code) and not has_snapshots(session, code):
         raise _missing(code)
 
@@ -230,6 +242,7 @@ def _require_provider(session: Session, code: str) -> None:
 def get_equity_trend(
     _: AnyReader,
     session: SessionDep,
+    settings: SettingsDep,
     cursors: Cursors,
     provider: ProviderQuery,
     since: FromQuery = None,
@@ -237,21 +250,28 @@ def get_equity_trend(
     limit: Annotated[int, Query(ge=1, le=520, description="Weeks per page (1-520).")] = 104,
     cursor: CursorQuery = None,
 ) -> Page[TrendPointOut]:
-    """One point per ISO week with a snapshot: overall waits and the deprivation gap.
+    """One point per ISO week with a snapshot: overall waits and the deprivation gap, and
+    per specialty the measured gap at treatment beside the gap the preview or calibration of
+    the rule version in force predicted, from the version's `effective_from`.
 
     Snapshots are stored by `equiwait snapshot-equity` and after the first ranking run of each
     ISO week; the first one of a week is kept.
     """
     code = provider.upper()
     _check_range(since, until)
-    _require_provider(session, code)
+    require_provider(session, code)
     key = cursors.decode(cursor, tuple[int, int])
     snapshots = list_snapshots(session, code, since=since, until=until, after=key, limit=limit + 1)
     more = len(snapshots) > limit
     snapshots = snapshots[:limit]
     last = snapshots[-1] if snapshots else None
+    tolerance = settings.gap_divergence_tolerance_weeks
+    weeks = {
+        (w.iso_year, w.iso_week): w
+        for w in observed_and_predicted(session, code, tolerance_weeks=tolerance)
+    }
     return Page(
-        items=[_point(snapshot) for snapshot in snapshots],
+        items=[_point(s, weeks.get((s.iso_year, s.iso_week))) for s in snapshots],
         next_cursor=cursors.encode([last.iso_year, last.iso_week]) if more and last else None,
     )
 
@@ -292,7 +312,7 @@ def get_data_quality_report(
     return DataQualityReportOut.model_validate(data)
 
 
-def _image(content: bytes, fmt: ChartFormat) -> Response:
+def image_response(content: bytes, fmt: ChartFormat) -> Response:
     return Response(content, media_type=MEDIA_TYPES[fmt])
 
 
@@ -300,7 +320,7 @@ def _image(content: bytes, fmt: ChartFormat) -> Response:
     "/equity/charts/wait-by-quintile.{fmt}",
     summary="Chart: wait distribution by IMD quintile (PNG or SVG)",
     response_class=Response,
-    responses={**responses(422), **_IMAGE},
+    responses={**responses(422), **IMAGE_RESPONSES},
 )
 def get_wait_by_quintile_chart(
     fmt: ChartFormat,
@@ -323,14 +343,14 @@ def get_wait_by_quintile_chart(
         )
     except ProviderNotFound as exc:
         raise _missing(code) from exc
-    return _image(content, fmt)
+    return image_response(content, fmt)
 
 
 @router.get(
     "/equity/charts/gap-trend.{fmt}",
     summary="Chart: weekly gap between the most and least deprived quintiles (PNG or SVG)",
     response_class=Response,
-    responses={**responses(422), **_IMAGE},
+    responses={**responses(422), **IMAGE_RESPONSES},
 )
 def get_gap_trend_chart(
     fmt: ChartFormat,
@@ -343,6 +363,6 @@ def get_gap_trend_chart(
     """Gap in median/p92 weeks and in points over 18/52 weeks, one point per stored week."""
     code = provider.upper()
     _check_range(since, until)
-    _require_provider(session, code)
+    require_provider(session, code)
     snapshots = list_snapshots(session, code, since=since, until=until)
-    return _image(gap_trend_chart(code, snapshots, fmt), fmt)
+    return image_response(gap_trend_chart(code, snapshots, fmt), fmt)

@@ -8,11 +8,17 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import AnyReader, SessionDep
 from api.errors import responses
+from api.pagination import CursorQuery, Cursors, LimitQuery, Page
 from api.routes.rules_shared import REJECTED, Specialty
 from api.routes.rules_shared import RulesEditor as Editor
 from api.schemas.calibrations import CalibrationCreate, CalibrationOut
 from api.schemas.common import RowIdPath
-from app.rules.calibration import CalibrationRequest, get_calibration, request_calibration
+from app.rules.calibration import (
+    CalibrationRequest,
+    get_calibration,
+    list_calibrations,
+    request_calibration,
+)
 from prioritisation.calibration import CalibrationLimits
 
 router = APIRouter(prefix="/rules", tags=["rules"])
@@ -55,6 +61,27 @@ def create_calibration(
     )
     response.headers["Location"] = f"/api/v1/rules/{specialty}/calibrations/{row.id}"
     return CalibrationOut.model_validate(row)
+
+
+@router.get(
+    "/{specialty}/calibrations",
+    response_model=Page[CalibrationOut],
+    summary="The specialty's calibrations, newest first",
+    responses=responses(400, 401, 403, 404, 422),
+)
+def read_calibrations(
+    specialty: Specialty,
+    _: AnyReader,
+    session: SessionDep,
+    cursors: Cursors,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Page[CalibrationOut]:
+    """Every calibration asked for the specialty (any provider, any state), newest first,
+    each as `GET …/calibrations/{id}` answers it."""
+    before = cursors.decode(cursor, int)
+    rows = list_calibrations(session, specialty, limit=limit + 1, before_id=before)
+    return cursors.page_of(rows, limit, lambda row: row.id, CalibrationOut.model_validate)
 
 
 @router.get(

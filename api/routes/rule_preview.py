@@ -19,9 +19,8 @@ from api.schemas.common import PROVIDER_CODE
 from api.schemas.rules import PreviewOut
 from api.schemas.simulations import SimulationOut
 from app.rules import service
-from app.rules.impact_review import record_impact_review
+from app.rules.impact_preview import preview_impact
 from app.rules.preview import preview_draft
-from app.simulations import simulate_draft_impact
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -56,7 +55,8 @@ def preview_rule_draft(
     rules) under the rules in force and with the draft, and reports who moves: per list, by
     IMD quintile and ethnic group, and the guardrail facts; with `simulate=true` (the
     default), also the equity impact simulation (docs/simulation.md), and the audit records
-    that it was seen: publishing needs that record for the draft as it stands. Changes no
+    that it was seen: publishing needs that record for the draft as it stands. The gap the
+    simulation predicts is kept and published with the draft, for the equity trend. Changes no
     rule."""
     result = preview_draft(
         session,
@@ -69,23 +69,14 @@ def preview_rule_draft(
     if not simulate:
         return PreviewOut.of(result)
     draft = service.get_draft(session, specialty, draft_id)
-    impact = simulate_draft_impact(
-        session,
-        provider=result.provider_code,
-        specialty=specialty,
-        draft_document=draft.document,
-        weeks=weeks,
-        imd_edition=settings.imd_edition,
-        census_date=result.census_date,
-    )
-    record_impact_review(
+    impact = preview_impact(
         session,
         draft,
         actor=principal.actor,
         provider_code=result.provider_code,
         census_date=result.census_date,
         weeks=weeks,
-        impact=impact,
+        imd_edition=settings.imd_edition,
     )
     simulation = SimulationOut.model_validate(impact)
     return PreviewOut.of(result).model_copy(update={"simulation": simulation})

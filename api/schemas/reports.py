@@ -147,6 +147,11 @@ class TrendPointOut(BaseModel):
     entries_measured: int = Field(description="Pathways counted in the wait statistics.")
     overall: WaitGroupOut = Field(description="All measured pathways that week.")
     deprivation_gap: DeprivationGapOut = Field(description="Q1 minus Q5 that week.")
+    gap_at_treatment: TrendGapsOut | None = Field(
+        default=None,
+        description="Measured beside predicted gap at treatment per specialty (null on "
+        "snapshots stored before it was kept).",
+    )
 
 
 class MeasureOut(BaseModel):
@@ -254,3 +259,69 @@ class FailureRatesOut(BaseModel):
     dimensions: dict[
         Literal["imd_quintile", "ethnic_group", "sex", "age_band"], list[FailureGroupOut]
     ] = Field(description="Per dimension, its groups with at least one offer; empty: none.")
+
+
+class BandGapOut(BaseModel):
+    """One priority band's gap at treatment in a specialty (weeks, Q1 minus Q5)."""
+
+    priority_code: str | None = Field(description="The band; null: every band.")
+    week_observed_weeks: float | None = Field(description="Measured, this week's clock stops.")
+    week_predicted_weeks: float | None = Field(description="Predicted for this week.")
+    observed_weeks: float | None = Field(description="Measured, pooled since the version's effect.")
+    predicted_weeks: float | None = Field(description="Predicted, pooled over the same weeks.")
+
+
+class SpecialtyGapOut(BaseModel):
+    """A specialty's Q1-Q5 gap in mean wait at treatment: measured from the week's clock
+    stops, and predicted by the preview or calibration of the rule version in force for it
+    (docs/calibration.md, "Watching the effect after publication")."""
+
+    specialty: str = Field(examples=["110"])
+    version_id: int | None = Field(description="The published version scoring the specialty.")
+    prediction_id: int | None = Field(description="Its prediction; null: none (or past it).")
+    prediction_week: int | None = Field(description="Week of the prediction (0: the first).")
+    most_deprived_treated: int = Field(description="Quintile 1 clocks stopped this week.")
+    least_deprived_treated: int = Field(description="Quintile 5 clocks stopped this week.")
+    week_observed_weeks: float | None
+    week_predicted_weeks: float | None
+    observed_weeks: float | None = Field(description="Measured since the version took effect.")
+    observed_standard_error_weeks: float | None
+    predicted_weeks: float | None = Field(description="Predicted over the same weeks.")
+    divergent: bool | None = Field(description="Beyond the tolerance and sampling noise.")
+    by_priority: list[BandGapOut]
+
+
+class TrendGapsOut(BaseModel):
+    """The week's gap at treatment per specialty (clock stops in the 7 days to the census)."""
+
+    window_from: date
+    clock_stops: int
+    specialties: list[SpecialtyGapOut]
+
+
+class DivergenceOut(BaseModel):
+    """A specialty's current run of weeks whose measured gap differs from the predicted."""
+
+    specialty: str = Field(examples=["110"])
+    version_id: int | None
+    prediction_id: int | None
+    divergent_weeks: int = Field(description="Consecutive divergent snapshots up to the latest.")
+    flagged: bool = Field(description="Four or more: review the specialty's rules.")
+    since_week: str | None = Field(description="ISO week the run started.", examples=["2026-W45"])
+    observed_weeks: float | None
+    predicted_weeks: float | None
+    difference_weeks: float | None = Field(description="Measured minus predicted.")
+
+
+class DivergenceReportOut(BaseModel):
+    """Specialties whose measured gap at treatment parts from the predicted one."""
+
+    provider_code: str = Field(examples=["RZZ"])
+    latest_week: str | None = Field(description="The latest snapshot's ISO week.")
+    tolerance_weeks: float = Field(description="EQUIWAIT_GAP_DIVERGENCE_TOLERANCE_WEEKS.")
+    weeks_to_flag: int = Field(examples=[4])
+    flagged: list[str] = Field(description="Specialties flagged for review.")
+    specialties: list[DivergenceOut]
+
+
+TrendPointOut.model_rebuild()

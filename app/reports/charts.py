@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.reports.columns import PtlFilters, load_ptl_columns
 from app.reports.equity import QUINTILE_LABELS, measured
+from app.reports.gap_watch import SpecialtyGap, WeekGaps
 from models import EquitySnapshot
 from prioritisation.metrics import (
     DAYS_PER_WEEK,
@@ -164,5 +165,63 @@ def gap_trend_chart(
         axes.axhline(0, color="grey", linewidth=0.8)
         axes.legend(fontsize="small")
     points_axes.set_xlabel("ISO week (Monday); weeks without a snapshot are left as gaps")
+    figure.autofmt_xdate()
+    return _render(figure, fmt)
+
+
+MAX_GAP_PANELS = 6
+
+
+def gap_at_treatment_chart(
+    provider_code: str, weeks: Sequence[WeekGaps], fmt: ChartFormat = "png"
+) -> bytes:
+    """Per specialty with a prediction (up to six, most clock stops first): the measured
+    Q1-Q5 gap in mean wait at treatment pooled since the rule version took effect, beside the
+    predicted one, and each week's own measured gap as dots."""
+    from matplotlib.figure import Figure
+
+    series: dict[str, list[tuple[date, SpecialtyGap]]] = {}
+    for week in weeks:
+        for row in week.specialties:
+            if row.prediction_id is not None:
+                series.setdefault(row.specialty, []).append((week.census_date, row))
+    chosen = sorted(
+        series,
+        key=lambda s: (
+            -sum(r.most_deprived_treated + r.least_deprived_treated for _, r in series[s])
+        ),
+    )[:MAX_GAP_PANELS]
+    figure = Figure(figsize=(10, 2.6 * max(len(chosen), 1) + 0.8), layout="constrained")
+    figure.suptitle(f"Gap at treatment (Q1 minus Q5), measured and predicted, {provider_code}")
+    if not chosen:
+        axes = figure.subplots()
+        axes.text(
+            0.5, 0.5, "No published rule version with a prediction has been in force yet",
+            ha="center", va="center",
+        )  # fmt: skip
+        axes.set_axis_off()
+        return _render(figure, fmt)
+    panels = figure.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0]
+    for axes, specialty in zip(panels, sorted(chosen), strict=True):
+        points = series[specialty]
+        days = [day for day, _ in points]
+
+        def values(name: str, rows: list[tuple[date, SpecialtyGap]] = points) -> list[float]:
+            return [np.nan if getattr(r, name) is None else getattr(r, name) for _, r in rows]
+
+        axes.plot(days, values("observed_weeks"), marker="o", color=_COLOURS[0],
+                  label="measured since the rules took effect")  # fmt: skip
+        axes.plot(days, values("predicted_weeks"), marker="s", linestyle="--",
+                  color=_COLOURS[4], label="predicted")  # fmt: skip
+        axes.plot(days, values("week_observed_weeks"), linestyle="none", marker=".",
+                  color=_COLOURS[5], label="measured that week")  # fmt: skip
+        flagged = [day for day, r in points if r.divergent]
+        if flagged:
+            axes.plot(flagged, [axes.get_ylim()[1]] * len(flagged), linestyle="none",
+                      marker="v", color=_COLOURS[1], label="divergent week")  # fmt: skip
+        axes.axhline(0, color="grey", linewidth=0.8)
+        axes.set_ylabel(f"{specialty}: weeks")
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    panels[-1].set_xlabel("Snapshot census date")
     figure.autofmt_xdate()
     return _render(figure, fmt)

@@ -3,7 +3,9 @@
 Three callers store them: the service's schedule (``app/scheduler.py``), a ranking run for
 today (after it switched its lists) and the ``equiwait snapshot-equity`` command; since the
 first snapshot of an ISO week wins, only the first of each week is kept. Weeks missed can be
-back-filled from stored history (``app/reports/jobs.py``), marked ``backfilled``.
+back-filled from stored history (``app/reports/jobs.py``), marked ``backfilled``. Each keeps,
+beside the report, the week's measured gap at treatment per specialty and band
+(``app/reports/treated_gaps.py``), which the trend sets beside the predicted one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.reports.equity import EquityReport, build_equity_report
 from app.reports.served import served_columns
+from app.reports.treated_gaps import measured_treated_gaps
 from models import EquitySnapshot
 
 
@@ -65,7 +68,8 @@ def store_snapshot(
     actor: str,
     backfilled: bool = False,
 ) -> EquitySnapshot | None:
-    """Insert the week's snapshot unless one exists (the first of a week wins)."""
+    """Insert the week's snapshot unless one exists (the first of a week wins), with the
+    gap at treatment of the clocks stopped in the 7 days to ``census_date``."""
     year, week = iso_week(census_date)
     values: dict[str, Any] = {
         "provider_code": provider_code,
@@ -75,6 +79,7 @@ def store_snapshot(
         "created_by": actor,
         "report": report.as_json(),
         "backfilled": backfilled,
+        "treated_gaps": measured_treated_gaps(session, provider_code, census_date),
     }
     dialect = session.get_bind().dialect.name
     statement: Insert

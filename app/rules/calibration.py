@@ -26,6 +26,7 @@ from app.jobs import JobContext, enqueue, task
 from app.ptl_arrays import load_open_ptl
 from app.rules.errors import InvalidRequest
 from app.rules.in_force import rules_in_force
+from app.rules.predictions import store_prediction
 from app.rules.service import create_draft, ensure_specialty, specialty_from_default
 from app.rules.validation import parse_document
 from app.simulations.capacity import clock_stops, core_keys, with_clock_stops
@@ -186,6 +187,17 @@ def get_calibration(session: Session, specialty: str, calibration_id: int) -> Ru
     return row
 
 
+def list_calibrations(
+    session: Session, specialty: str, *, limit: int, before_id: int | None = None
+) -> list[RuleSetCalibration]:
+    """Up to ``limit`` calibrations of ``specialty``, newest first, older than ``before_id``."""
+    ensure_specialty(session, specialty)
+    query = select(RuleSetCalibration).where(RuleSetCalibration.specialty == specialty)
+    if before_id is not None:
+        query = query.where(RuleSetCalibration.id < before_id)
+    return list(session.scalars(query.order_by(RuleSetCalibration.id.desc()).limit(limit)))
+
+
 def _list(session: Session, row: RuleSetCalibration, imd_edition: str) -> PtlArrays:
     specialties = None if row.specialty == DEFAULT_SPECIALTY else [row.specialty]
     arrays = load_open_ptl(
@@ -247,12 +259,19 @@ def run_calibration(context: JobContext, args: dict[str, Any]) -> dict[str, Any]
         assert row is not None
         body = result.to_dict()
         draft_id: int | None = None
+        prediction_id: int | None = None
         if result.chosen_rule_set is not None and result.chosen_multiplier is not None:
             document = _draft_document(result.chosen_rule_set, row, result.chosen_multiplier)
             draft = create_draft(session, row.specialty, row.requested_by, document=document)
             draft.based_on_id = start.version_id
             draft.calibration_id = row.id
             draft_id = draft.id
+            if result.chosen_treated_gaps is not None:
+                prediction_id = store_prediction(
+                    session, draft, result.chosen_treated_gaps, provider_code=row.provider_code,
+                    census_date=census, weeks=result.weeks, actor=row.requested_by,
+                    calibration_id=row.id, seeds=len(result.seeds),
+                ).id  # fmt: skip
         row.started_from_version_id = start.version_id  # in force when the search ran
         row.status = CALIBRATION_CHOSEN if draft_id is not None else CALIBRATION_UNREACHABLE
         row.result = body
@@ -273,6 +292,7 @@ def run_calibration(context: JobContext, args: dict[str, Any]) -> dict[str, Any]
                 "chosen_multiplier": result.chosen_multiplier,
                 "unreachable": body["unreachable"],
                 "draft_id": draft_id,
+                "prediction_id": prediction_id,
             },
             provider_code=row.provider_code,
             treatment_function_code=None if row.specialty == DEFAULT_SPECIALTY else row.specialty,

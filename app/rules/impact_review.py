@@ -44,8 +44,10 @@ def record_impact_review(
     census_date: date,
     weeks: int,
     impact: Mapping[str, Any],
+    prediction_id: int | None = None,
 ) -> None:
-    """Audit that ``actor`` saw the impact simulation of ``draft`` as it stands now."""
+    """Audit that ``actor`` saw the impact simulation of ``draft`` as it stands now (and the
+    gap prediction it stored)."""
     record_event(
         session,
         actor,
@@ -53,7 +55,9 @@ def record_impact_review(
         details={
             "specialty": draft.specialty,
             "version": draft.version,
+            "draft_id": draft.id,
             "lock_version": draft.lock_version,
+            "prediction_id": prediction_id,
             "census_date": census_date.isoformat(),
             "weeks": weeks,
             "simulated": _summary(impact),

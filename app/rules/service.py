@@ -28,6 +28,7 @@ from app.rules.errors import (
 )
 from app.rules.impact_review import SUBJECT_TYPE, require_impact_review
 from app.rules.in_force import in_force_rows, rules_in_force, shipped_default_document
+from app.rules.predictions import adopt_predictions
 from app.rules.validation import validate_document
 from app.security import actor_label
 from models import TreatmentFunction
@@ -325,7 +326,8 @@ def publish_draft(
     expected_lock: int | None = None,
 ) -> RuleSetVersion:
     """Publish a draft whose impact was previewed (validated again: other rule sets may have
-    changed since)."""
+    changed since), adopting per provider the gap predicted for this edit: its calibration's
+    while unedited, else its latest preview's (``app/rules/predictions.py``)."""
     reason = _reason(reason)
     ensure_specialty(session, specialty)
     row = get_draft(session, specialty, draft_id)
@@ -351,7 +353,17 @@ def publish_draft(
             "updated_at": now,
         },
     )
-    _audit(session, actor, AuditKind.RULES_PUBLISHED, row, {"reason": reason, **details})
+    predictions = [
+        {"id": p.id, "provider_code": p.provider_code, "source": p.source}
+        for p in adopt_predictions(session, row, now)
+    ]
+    _audit(
+        session,
+        actor,
+        AuditKind.RULES_PUBLISHED,
+        row,
+        {"reason": reason, **details, "predictions": predictions},
+    )
     _queue_rankings(session, row, effective, actor)
     return row
 

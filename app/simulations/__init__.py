@@ -7,15 +7,18 @@ from app.simulations.errors import (
     SimulationError,
 )
 from app.simulations.service import (
+    DRAFT,
     IN_FORCE,
     Candidate,
     SimulationRequest,
     SimulationRun,
     run_simulation,
     simulate_draft_impact,
+    simulate_draft_run,
 )
 
 __all__ = [
+    "DRAFT",
     "IN_FORCE",
     "Candidate",
     "InvalidSimulation",
@@ -26,4 +29,5 @@ __all__ = [
     "SimulationRun",
     "run_simulation",
     "simulate_draft_impact",
+    "simulate_draft_run",
 ]

@@ -286,6 +286,9 @@ def run_simulation(
     return run(session, arrays, request, books, sources)
 
 
+DRAFT = "draft"
+
+
 def simulate_draft_impact(
     session: Session,
     *,
@@ -304,9 +307,35 @@ def simulate_draft_impact(
     draft substituted (``draft``) and in the conventional order. Returns the JSON-ready result
     (the shape of ``POST /api/v1/simulations``). Raises SimulationError subclasses.
     """
+    return simulate_draft_run(
+        session,
+        provider=provider,
+        specialty=specialty,
+        draft_document=draft_document,
+        weeks=weeks,
+        seed=seed,
+        imd_edition=imd_edition,
+        census_date=census_date,
+    ).to_dict()
+
+
+def simulate_draft_run(
+    session: Session,
+    *,
+    provider: str,
+    specialty: str,
+    draft_document: Mapping[str, Any],
+    weeks: int = 52,
+    seed: int = DEFAULT_SEED,
+    imd_edition: str,
+    census_date: date | None = None,
+    draft_id: int | None = None,
+) -> SimulationRun:
+    """As :func:`simulate_draft_impact`, the run itself: its ``result.treated_gaps["draft"]``
+    is the gap the preview predicts; ``draft_id`` names the stored draft simulated."""
     in_force = rules_in_force(session, utcnow()).rulebook
     rule_set = _rule_set(draft_document, specialty, "draft")
-    books = {IN_FORCE: in_force, "draft": substituted(in_force, rule_set, "draft")}
+    books = {IN_FORCE: in_force, DRAFT: substituted(in_force, rule_set, "draft")}
     specialties = None if specialty == DEFAULT_SPECIALTY else [specialty]
     arrays = _open_list(session, provider, specialties, imd_edition)
     if specialty == DEFAULT_SPECIALTY:
@@ -320,6 +349,7 @@ def simulate_draft_impact(
         specialties=specialties,
         weeks=weeks,
         seed=seed,
+        candidates=[Candidate(DRAFT, version_id=draft_id)] if draft_id is not None else (),
     )
-    sources = {IN_FORCE: "the rules in force now", "draft": f"the draft for {specialty}"}
-    return run(session, arrays, request, books, sources).to_dict()
+    sources = {IN_FORCE: "the rules in force now", DRAFT: f"the draft for {specialty}"}
+    return run(session, arrays, request, books, sources)

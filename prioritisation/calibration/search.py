@@ -25,6 +25,7 @@ from prioritisation.rulebook import RuleBook
 from prioritisation.rules import RuleBounds, RuleSet
 from prioritisation.simulation import CONVENTIONAL, OfferModel, RuleSetOutcome, simulate
 from prioritisation.simulation.plan import Rates
+from prioritisation.treated_gaps import CellKey, GapSums, pooled
 
 DEFAULT_MULTIPLIERS: Final = 8
 DEFAULT_REFINEMENTS: Final = 3
@@ -119,6 +120,9 @@ class Calibration:
     chosen_multiplier: float | None
     chosen_rule_set: RuleSet | None = field(repr=False)
     unreachable: Unreachable | None
+    chosen_treated_gaps: Mapping[CellKey, GapSums] | None = field(default=None, repr=False)
+    """The chosen multiplier's simulated gap sums per specialty, band and week, pooled over
+    the seeds: the prediction its draft carries to publication (not part of ``to_dict``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: everything but the chosen rule set (the draft holds it)."""
@@ -321,6 +325,7 @@ def calibrate(
     grid = sorted({round(m_max * k / multipliers, 3) for k in range(1, multipliers + 1)})
     conventional: dict[int, RuleSetOutcome] = {}
     points: dict[float, FrontierPoint] = {}
+    gap_tables: dict[float, list[Mapping[CellKey, GapSums]]] = {}
     total = len(seeds) * (1 + refinements)
     done = 0
 
@@ -341,6 +346,7 @@ def calibrate(
             base = conventional.setdefault(seed, result.outcome(CONVENTIONAL))
             for m in ms:
                 runs[m].append((base, result.outcome(f"x{m:.3f}")))
+                gap_tables.setdefault(m, []).append(result.treated_gaps[f"x{m:.3f}"])
             done += 1
             if progress:
                 progress("simulating", done, total)
@@ -379,6 +385,7 @@ def calibrate(
         chosen_multiplier=chosen.multiplier if chosen else None,
         chosen_rule_set=scaled(chosen.multiplier) if chosen else None,
         unreachable=None if chosen else _unreachable(frontier, target_share, m_max, gap),
+        chosen_treated_gaps=pooled(gap_tables[chosen.multiplier]) if chosen else None,
     )
 
 

@@ -36,6 +36,7 @@ from prioritisation.simulation.support import (
     SupportIntervention,
     supported_name,
 )
+from prioritisation.treated_gaps import CellKey, GapCells, GapSums
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -80,6 +81,9 @@ class SimulationResult:
     treated_week: Mapping[str, IntArray] = field(default_factory=dict, repr=False)
     """Per rule set, the week (0-based) each *starting* entry was treated, -1 if it was not
     (aligned with the input arrays; not part of ``to_dict``)."""
+    treated_gaps: Mapping[str, Mapping[CellKey, GapSums]] = field(default_factory=dict, repr=False)
+    """Per rule set, the Q1-Q5 gap sums of the patients treated each week (0-based), per
+    specialty and band (``prioritisation.treated_gaps``; not part of ``to_dict``)."""
 
     def outcome(self, name: str) -> RuleSetOutcome:
         """The outcome of the rule set called ``name`` (KeyError if none)."""
@@ -93,7 +97,7 @@ class SimulationResult:
         return {
             name: _plain(getattr(self, name))
             for name in self.__dataclass_fields__
-            if name != "treated_week"
+            if name not in ("treated_week", "treated_gaps")
         }
 
 
@@ -243,6 +247,7 @@ def simulate(
     priority = np.concatenate([start.priority_code, start.priority_code[templates]])
     parked = np.concatenate([start.parked, start.parked[templates]])
     cohort = _cohort(universe, reference, priority)
+    gap_cells = GapCells.of(universe.treatment_function_code, priority, universe.imd_decile)
     urgent_row = (plan.band >= 0) & urgent_band[np.maximum(plan.band, 0)]
     prepared = Prepared(
         coded=CodedPtl.from_arrays(universe),
@@ -273,6 +278,7 @@ def simulate(
         books += [(supported_name(name), book, c, support) for name, book, c, _ in books]
     outcomes: list[RuleSetOutcome] = []
     treated_week: dict[str, IntArray] = {}
+    treated_gaps: dict[str, Mapping[CellKey, GapSums]] = {}
     base: tuple[RuleSetOutcome, RunFacts] | None = None
     for name, book, conventional, helped in books:
         run = run_rule_set(
@@ -283,6 +289,7 @@ def simulate(
             support=helped,
         )
         treated_week[name] = run.treated_week[: len(arrays)]
+        treated_gaps[name] = gap_cells.table(run.treated_wait, run.treated_week, weeks)
         facts = RunFacts(
             treated_wait=run.treated_wait,
             waiting_at_end=run.waiting_at_end,
@@ -323,6 +330,7 @@ def simulate(
         },
         support=_support_summary(support, outcomes, list(rule_books)),
         treated_week=treated_week,
+        treated_gaps=treated_gaps,
     )
     return _with_notes(result, start_waits=start.wait_days[~start.parked])
 

@@ -8,12 +8,13 @@ import io
 from datetime import date
 
 import numpy as np
+from sqlalchemy import select
 
 from app.database import session_scope
 from app.demo.identifiers import sample_nhs_numbers
 from app.demo.writer import write_ptl_csv
 from bench.gap_list import CENSUS, gap_list
-from models import RuleSetCalibration
+from models import GapPrediction, RuleSetCalibration
 from tests.api.test_rules import RULES, _events, _publish
 from tests.conftest import wait_for_jobs
 
@@ -111,6 +112,14 @@ def test_a_calibration_creates_a_draft_that_publishes_normally(client, auth, eng
     assert event.details["chosen_multiplier"] == m
     assert event.details["inputs"]["target_share"] == 0.6
     assert len(event.details["frontier"]) == len(result["frontier"])
+    with session_scope(engine) as session:
+        [calibrated] = session.scalars(select(GapPrediction)).all()
+        assert (calibrated.source, calibrated.calibration_id) == ("calibration", done["id"])
+        assert (calibrated.rule_set_version_id, calibrated.lock_version) == (done["draft_id"], 1)
+        assert (calibrated.seeds, calibrated.weeks) == (3, 26)
+        assert calibrated.cells and {c["specialty"] for c in calibrated.cells} == {SPECIALTY}
+        assert calibrated.published_at is None
+    assert event.details["prediction_id"] == calibrated.id
 
     # Never published by the calibration; the normal workflow needs its preview first.
     draft_ref = {"specialty": SPECIALTY, "id": done["draft_id"]}
@@ -125,6 +134,15 @@ def test_a_calibration_creates_a_draft_that_publishes_normally(client, auth, eng
     assert published.status_code == 200, published.text
     assert published.json()["status"] == "published"
     assert published.json()["calibration_id"] == done["id"]
+    # The unedited draft is published with its calibration's prediction (pooled over seeds),
+    # not the later single-seed preview's.
+    [publication] = _events(engine, "rules.published")
+    assert publication.details["predictions"] == [
+        {"id": calibrated.id, "provider_code": "RZZ", "source": "calibration"}
+    ]
+    with session_scope(engine) as session:
+        sources = {p.source: p.published_at for p in session.scalars(select(GapPrediction))}
+    assert sources["calibration"] is not None and sources["preview"] is None
 
 
 def test_bad_calibration_requests_are_refused_clearly(client, auth, engine):
@@ -145,3 +163,29 @@ def test_bad_calibration_requests_are_refused_clearly(client, auth, engine):
     with session_scope(engine) as session:
         assert session.query(RuleSetCalibration).count() == 0
     assert date.today() >= CENSUS
+
+
+def test_calibrations_are_listed_newest_first_in_pages(client, auth, engine):
+    with session_scope(engine) as session:
+        for specialty, status in [(SPECIALTY, "unreachable"), ("110", "chosen"),
+                                  (SPECIALTY, "failed"), (SPECIALTY, "queued")]:  # fmt: skip
+            session.add(
+                RuleSetCalibration(
+                    specialty=specialty, provider_code="RZZ", status=status,
+                    inputs={"target_share": 0.9}, requested_by="dr.cal",
+                )
+            )  # fmt: skip
+    url = f"{RULES}/{SPECIALTY}/calibrations"
+    first = client.get(url, params={"limit": 2}, headers=auth("equity_lead"))
+    assert first.status_code == 200, first.text
+    assert [c["status"] for c in first.json()["items"]] == ["queued", "failed"]
+    assert first.json()["next_cursor"]
+    rest = client.get(
+        url, params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=auth("auditor")
+    )
+    assert [c["status"] for c in rest.json()["items"]] == ["unreachable"]
+    assert rest.json()["next_cursor"] is None
+    assert {c["specialty"] for c in rest.json()["items"]} == {SPECIALTY}
+    assert client.get(url, params={"cursor": "forged"}, headers=auth("auditor")).status_code == 400
+    unknown = client.get(f"{RULES}/999/calibrations", headers=auth("auditor"))
+    assert unknown.status_code == 404

@@ -313,3 +313,104 @@ def test_the_dashboard_shows_failed_offers_by_group(web_client, sign_in, engine,
     assert "No risk model is active, so no failure rates are predicted" in page.text
     one = web_client.get("/equity", params={"specialty": "110"})
     assert one.status_code == 200 and "Offers not taken, by group" in one.text
+
+
+def test_the_rules_page_lists_calibrations_and_a_calibrated_draft_assessment_has_its_frontier(
+    web_client, sign_in, engine, tmp_path
+):
+    from app.rules import service
+    from models import RuleSetCalibration
+
+    demo_data(engine, tmp_path)
+    frontier = [
+        {"multiplier": m, "share_closed": s, "share_closed_min": s - 0.05,
+         "share_closed_max": s + 0.05, "share_closed_sd": 0.04, "extra_p2_p3_breaches": -1.0,
+         "extra_p2_p3_breaches_sd": 2.0, "extra_long_waiters": 0.0,
+         "extra_long_waiters_sd": 0.5, "largest_quintile_median_rise_weeks": 0.8,
+         "within_limits": True, "reaches_target": s >= 0.9, "limits_broken": []}
+        for m, s in ((0.75, 0.6), (1.5, 0.93))
+    ]  # fmt: skip
+    with session_scope(engine) as session:
+        draft = service.create_draft(session, "110", "dr.cal")
+        chosen = RuleSetCalibration(
+            specialty="110", provider_code="RZZ", status="chosen", requested_by="dr.cal",
+            inputs={"target_share": 0.9}, chosen_multiplier=1.5, draft_id=draft.id,
+            result={"target_share": 0.9, "seeds": [1, 2, 3], "frontier": frontier,
+                    "chosen_multiplier": 1.5, "unreachable": None},
+        )  # fmt: skip
+        unreachable = RuleSetCalibration(
+            specialty="110", provider_code="RZZ", status="unreachable", requested_by="dr.cal",
+            inputs={"target_share": 0.9},
+            result={"frontier": [], "unreachable": {"reason": "no multiplier qualifies."}},
+        )  # fmt: skip
+        session.add_all([chosen, unreachable])
+        session.flush()
+        draft.calibration_id = chosen.id
+        draft_id, calibration_id = draft.id, chosen.id
+    sign_in("dr-cal", roles=["clinician"])
+    page = web_client.get("/rules/110")
+    assert page.status_code == 200
+    table = page.text[page.text.index('id="calibrations-table"') :]
+    assert table.index("Unreachable") < table.index("Chosen")  # newest first
+    assert "1.5 times the rules in force" in table and "no multiplier qualifies." in table
+    assert f'href="/rules/110/drafts/{draft_id}"' in table
+    assert "90% of the gap" in table
+
+    csrf = _csrf(page.text)
+    preview = web_client.post(
+        f"/rules/110/drafts/{draft_id}/preview",
+        data={"csrf_token": csrf, "provider": "RZZ", "weeks": "4"},
+    )
+    assert preview.status_code == 200, preview.text
+    assert f"with the frontier of calibration {calibration_id}" in preview.text
+    form = form_values(preview.text, "draft-assessment")
+    assert form["draft_id"] == str(draft_id) and form["weeks"] == "4"
+    report = web_client.post("/equity/impact-assessment", data=form)
+    assert report.status_code == 200, report.text
+    assert f"Calibration {calibration_id}: every multiplier tried" in report.text
+    assert "Chosen: 1.5 times the rules in force." in report.text
+    without = web_client.post(
+        "/equity/impact-assessment", data={**form, "draft_id": ""}
+    )  # the rules in force alone: no calibration behind them
+    assert "every multiplier tried" not in without.text
+    wrong = web_client.post("/equity/impact-assessment", data={**form, "specialty": "120"})
+    assert wrong.status_code == 404
+
+
+def test_the_equity_page_shows_measured_beside_predicted_and_flags_divergence(
+    web_client, sign_in, engine, tmp_path
+):
+    from sqlalchemy import delete
+
+    from app.reports import build_equity_report
+    from app.rules.in_force import shipped_default_document
+    from app.rules.service import specialty_from_default
+    from models import EquitySnapshot
+    from tests.app.reports import test_gap_watch as watch
+
+    demo_data(engine, tmp_path)
+    with session_scope(engine) as session:
+        document = specialty_from_default(shipped_default_document(), "110")
+        version = watch._version(session, "110", 90, watch.EFFECTIVE, document)
+        watch._predict(session, version, 7)
+        report = build_equity_report(session, "RZZ", watch.EFFECTIVE).as_json()
+        # Only these four weeks (the demo's ranking run stored this week's, with no clock stop).
+        session.execute(delete(EquitySnapshot))
+        for week in range(4):
+            watch._snapshot(session, week, 28, report=report)  # measured 4 weeks, predicted 1
+    sign_in("eq-2", roles=["equity_lead"])
+    page = web_client.get("/equity", params={"provider": "RZZ"})
+    assert page.status_code == 200
+    flag = page.text[page.text.index('id="divergence-flag"') :]
+    assert "Specialty 110: the measured gap has differed from the predicted one for 4 weeks" in flag
+    table = page.text[page.text.index('id="gap-watch-table"') :]
+    assert "+4.0" in table and "+1.0" in table and "4: review" in table
+    chart = web_client.get("/equity/charts/gap-at-treatment.png", params={"provider": "RZZ"})
+    assert chart.headers["content-type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+
+
+def test_without_a_prediction_the_equity_page_says_so(web_client, sign_in, engine, tmp_path):
+    demo_data(engine, tmp_path)
+    sign_in("eq-3", roles=["auditor"])
+    page = web_client.get("/equity")
+    assert 'id="gap-watch-none"' in page.text and 'id="divergence-flag"' not in page.text

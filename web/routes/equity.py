@@ -23,12 +23,15 @@ from app.reports import (
     list_snapshots,
     load_ptl_columns,
 )
-from app.reports.charts import gap_trend_chart
+from app.reports.charts import gap_at_treatment_chart, gap_trend_chart
 from app.reports.failures import failure_rates
 from app.reports.fixes import FIXABLE, pathways_to_fix
-from app.simulations import SimulationError, SimulationRequest, run_simulation
+from app.reports.gap_watch import DIVERGENT_WEEKS_TO_FLAG, divergence, observed_and_predicted
+from app.rules.calibration import calibration_behind
+from app.simulations import DRAFT, Candidate, SimulationError, SimulationRequest, run_simulation
 from app.simulations.report import render_assessment
 from app.support.rules import load_support_rules
+from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from prioritisation.simulation import SupportIntervention
 from web.auth import PageError, form_user_with, require
 from web.charts import simulation_view
@@ -65,9 +68,29 @@ def _specialty(value: str) -> str | None:
     return value or None
 
 
+def _gap_watch(session: Session, code: str, tolerance: float) -> dict[str, Any]:
+    """The latest snapshot's measured and predicted gaps, and the divergence runs."""
+    weeks = observed_and_predicted(session, code, tolerance_weeks=tolerance)
+    rows = divergence(weeks)
+    latest = {r.specialty: r for r in weeks[-1].specialties} if weeks else {}
+    return {
+        "rows": rows,
+        "latest": latest,
+        "latest_week": weeks[-1].week if weeks else None,
+        "flagged": [r.specialty for r in rows if r.flagged],
+        "tolerance_weeks": tolerance,
+        "weeks_to_flag": DIVERGENT_WEEKS_TO_FLAG,
+    }
+
+
 @router.get("/equity", name="equity")
 def dashboard(
-    request: Request, user: Reader, session: SessionDep, provider: str = "", specialty: str = ""
+    request: Request,
+    user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: str = "",
+    specialty: str = "",
 ) -> Response:
     code = _provider(session, provider)
     chosen = _specialty(specialty)
@@ -81,6 +104,7 @@ def dashboard(
         raise PageError(404, "No open entries", sentence(str(exc))) from exc
     snapshots = list_snapshots(session, code)
     failures = failure_rates(session, code, specialty=chosen).as_json()
+    watch = _gap_watch(session, code, settings.gap_divergence_tolerance_weeks)
     fixes = {
         problem: _masked(
             user,
@@ -103,6 +127,7 @@ def dashboard(
             "fixes": fixes,
             "fixable": FIXABLE,
             "fixes_shown": FIXES_SHOWN,
+            "watch": watch,
         },
     )
 
@@ -171,9 +196,38 @@ def trend_chart(user: Reader, session: SessionDep, provider: str = "") -> Respon
     )
 
 
-def _simulate(session: Session, provider: str, specialty: str, weeks: str, settings: Any) -> Any:
+def _draft_candidate(session: Session, specialty: str, draft_id: str) -> list[Candidate]:
+    """The stored draft to simulate beside the rules in force (none when not given)."""
+    if not draft_id.strip():
+        return []
+    row = session.get(RuleSetVersion, int(draft_id)) if draft_id.strip().isdigit() else None
+    if row is None or row.specialty != (specialty.strip() or DEFAULT_SPECIALTY):
+        raise PageError(404, "Draft not found", "The draft to assess is not one of this rule set.")
+    return [Candidate(DRAFT, version_id=row.id)]
+
+
+@router.get("/equity/charts/gap-at-treatment.png", name="equity_gap_watch_chart")
+def gap_watch_chart(
+    user: Reader, session: SessionDep, settings: SettingsDep, provider: str = ""
+) -> Response:
     code = _provider(session, provider)
-    chosen = _specialty(specialty)
+    weeks = observed_and_predicted(
+        session, code, tolerance_weeks=settings.gap_divergence_tolerance_weeks
+    )
+    return Response(gap_at_treatment_chart(code, weeks, "png"), media_type="image/png")
+
+
+def _simulate(
+    session: Session,
+    provider: str,
+    specialty: str,
+    weeks: str,
+    settings: Any,
+    draft_id: str = "",
+) -> Any:
+    code = _provider(session, provider)
+    chosen = _specialty(specialty) if specialty.strip() != DEFAULT_SPECIALTY else None
+    candidates = _draft_candidate(session, specialty, draft_id)
     try:
         horizon = max(1, min(104, int(weeks or "52")))
     except ValueError as exc:
@@ -187,6 +241,7 @@ def _simulate(session: Session, provider: str, specialty: str, weeks: str, setti
         weeks=horizon,
         support=SupportIntervention(),
         lead_days=load_support_rules(settings.support_rules_file).lead_days,
+        candidates=candidates,
     )
     try:
         return run_simulation(session, request, imd_edition=settings.imd_edition)
@@ -226,12 +281,19 @@ def assessment(
     provider: Annotated[str, Form()] = "",
     specialty: Annotated[str, Form()] = "",
     weeks: Annotated[str, Form()] = "52",
+    draft_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """The equity impact assessment: one self-contained HTML document, as an attachment."""
-    run = _simulate(session, provider, specialty, weeks, settings)
+    """The equity impact assessment: one self-contained HTML document, as an attachment. With
+    ``draft_id`` (from a draft's preview) the draft is assessed beside the rules in force, and
+    a draft that came from a calibration carries its frontier, as the API's download does."""
+    run = _simulate(session, provider, specialty, weeks, settings, draft_id)
     name = f"equity-impact-{run.provider_code}-{run.result.census_date.isoformat()}.html"
     return Response(
-        render_assessment(run, generated_by=user.principal.name or user.principal.subject),
+        render_assessment(
+            run,
+            generated_by=user.principal.name or user.principal.subject,
+            calibration=calibration_behind(session, run.candidate_versions.values()),
+        ),
         media_type="text/html; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

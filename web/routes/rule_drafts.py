@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, SettingsDep
 from app.rules import service
 from app.rules.errors import RuleDocumentInvalid, RulesError
-from app.rules.impact_review import record_impact_review
+from app.rules.impact_preview import preview_impact
 from app.rules.in_force import rules_in_force, shipped_default_document
 from app.rules.preview import preview_draft
 from app.rules.validation import validate_document
-from app.simulations import NoOpenList, SimulationError, simulate_draft_impact
+from app.simulations import NoOpenList, SimulationError
 from models.base import utcnow
 from models.rules import DEFAULT_SPECIALTY, RuleSetVersion
 from prioritisation import RuleProblem, RuleSet
@@ -243,28 +243,19 @@ def preview(
             census_date=date.today(),
             imd_edition=settings.imd_edition,
         )
-        impact = simulate_draft_impact(
+        impact = preview_impact(
             session,
-            provider=result.provider_code,
-            specialty=specialty,
-            draft_document=row.document,
+            row,
+            actor=user.actor,
+            provider_code=result.provider_code,
+            census_date=result.census_date,
             weeks=horizon,
             imd_edition=settings.imd_edition,
-            census_date=result.census_date,
         )
     except (RulesError, SimulationError) as exc:
         session.rollback()
         status = 404 if isinstance(exc, NoOpenList) else 422
         raise PageError(status, "The draft could not be previewed", sentence(str(exc))) from exc
-    record_impact_review(
-        session,
-        row,
-        actor=user.actor,
-        provider_code=result.provider_code,
-        census_date=result.census_date,
-        weeks=horizon,
-        impact=impact,
-    )
     return render(
         request,
         "rules/preview.html",
@@ -275,6 +266,7 @@ def preview(
             "preview": result,
             "body": result.body,
             "simulation": simulation_view(impact),
+            "weeks": horizon,
             "today": date.today().isoformat(),
         },
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
 from app.rules import service
+from app.rules.calibration import list_calibrations
 from app.rules.errors import RulesError
 from app.rules.in_force import in_force_rows, rules_in_force
 from app.rules.summary import in_force_summary
@@ -22,6 +23,8 @@ from prioritisation import RuleSet
 from web.auth import CurrentUser, PageError
 from web.plain import describe
 from web.templating import render, sentence
+
+CALIBRATIONS_SHOWN = 20
 
 router = APIRouter()
 
@@ -98,6 +101,12 @@ def rules_specialty(
     current = in_force_rows(session, now).get(specialty)
     history = service.history(session, specialty, limit=100)
     drafts = [row for row in history if row.status == DRAFT]
+    calibrations = list_calibrations(session, specialty, limit=CALIBRATIONS_SHOWN)
+    draft_ids = [c.draft_id for c in calibrations if c.draft_id is not None]
+    made = {
+        row.id: row
+        for row in session.scalars(select(RuleSetVersion).where(RuleSetVersion.id.in_(draft_ids)))
+    }
     return render(
         request,
         "rules/specialty.html",
@@ -112,6 +121,11 @@ def rules_specialty(
             "drafts": drafts,
             "in_force_id": current.id if current else None,
             "now": now,
+            "calibrations": [
+                {"row": c, "draft": made.get(c.draft_id) if c.draft_id else None}
+                for c in calibrations
+            ],
+            "calibrations_shown": CALIBRATIONS_SHOWN,
         },
     )
 
