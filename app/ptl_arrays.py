@@ -120,11 +120,16 @@ def load_open_ptl(
     specialties: Sequence[str] | None = None,
     lists: Sequence[tuple[str, str]] | None = None,
     imd_edition: str,
+    pathway_order: bool = False,
 ) -> LoadedPtl:
     """The open entries of ``provider_code`` (optionally only ``specialties``, or only the
     ``lists`` given as (treatment function code, stage) pairs).
 
     Row order is whatever the database returns: ranks and the inputs hash do not depend on it.
+    A simulation does (each patient's random numbers are keyed by their position), and the
+    order PostgreSQL returns changes as rows are rewritten; ``pathway_order`` sorts by
+    provider and pathway id (code point order, the same on every database) so the same list
+    and seed always give the same simulation.
 
     The overall IMD decile is the stored one (supplied or looked up at upload); the seven
     domain deciles are looked up from ``imd_edition`` by the entry's LSOA (0 = unknown).
@@ -146,6 +151,8 @@ def load_open_ptl(
         )
     # Core execution on the connection: no ORM row processing for a million rows.
     rows = session.connection().execute(query).all()
+    if pathway_order:
+        rows = sorted(rows, key=lambda row: (row[2], row[1]))
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in _COLUMNS]
     (
         ids,

@@ -201,7 +201,11 @@ def list_calibrations(
 def _list(session: Session, row: RuleSetCalibration, imd_edition: str) -> PtlArrays:
     specialties = None if row.specialty == DEFAULT_SPECIALTY else [row.specialty]
     arrays = load_open_ptl(
-        session, row.provider_code, specialties=specialties, imd_edition=imd_edition
+        session,
+        row.provider_code,
+        specialties=specialties,
+        imd_edition=imd_edition,
+        pathway_order=True,
     ).arrays
     if row.specialty == DEFAULT_SPECIALTY:
         own = list(rules_in_force(session, utcnow()).rulebook.specialties)

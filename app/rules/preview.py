@@ -259,6 +259,7 @@ def preview_draft(
         provider_code,
         specialties=None if specialty == DEFAULT_SPECIALTY else [specialty],
         imd_edition=imd_edition,
+        pathway_order=True,
     )
     arrays = loaded.arrays
     if specialty == DEFAULT_SPECIALTY:

@@ -262,7 +262,7 @@ def _open_list(
     session: Session, provider_code: str, specialties: Sequence[str] | None, imd_edition: str
 ) -> PtlArrays:
     arrays = load_open_ptl(
-        session, provider_code, specialties=specialties, imd_edition=imd_edition
+        session, provider_code, specialties=specialties, imd_edition=imd_edition, pathway_order=True
     ).arrays
     if not len(arrays):
         within = f" in specialties {', '.join(specialties)}" if specialties else ""

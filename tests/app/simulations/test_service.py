@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete
 
 from app.database import session_scope
 from app.simulations import (
@@ -17,7 +18,7 @@ from app.simulations import (
     simulate_draft_impact,
 )
 from app.simulations.capacity import clock_stops
-from models import RuleSetVersion
+from models import PtlEntry, RuleSetVersion
 from prioritisation import load_default_rule_set
 from prioritisation.simulation import OfferModel
 from tests.app.simulations.entries import CENSUS, add_entries
@@ -251,3 +252,28 @@ def test_failed_offers_come_from_the_list_when_it_shows_them(engine):
     assert model["source"] == "estimated"
     # every marker is in quintiles 1-2: their chances rise above the defaults, 3-5 fall
     assert model["defer_by_quintile"]["1"] > 0.29 and model["defer_by_quintile"]["5"] < 0.09
+
+
+def test_the_answer_does_not_depend_on_the_order_the_database_returns_rows(engine):
+    """Each patient's random numbers are keyed by position: the list is loaded in pathway
+    order, so the same entries stored in another order simulate the same (on PostgreSQL the
+    order rows come back in changes as they are rewritten)."""
+    rows = [
+        {"pathway_id": f"P{i:04d}", "wait": 20 + (i * 37) % 300, "imd_decile": 1 + i % 10}
+        for i in range(300)
+    ]
+    offers = OfferModel()  # the default chances: offers fail, so random numbers matter
+    answers = []
+    for stored in (rows, rows[::-1]):
+        with session_scope(engine) as session:
+            session.execute(delete(PtlEntry))
+        add_entries(engine, stored)
+        with session_scope(engine) as session:
+            run = run_simulation(
+                session,
+                request(offers=offers, weeks=8, seed=3, capacity={"110": 30}),
+                imd_edition="iod2019",
+            )
+            answers.append(run.result.to_dict())
+    assert answers[0]["rule_sets"] == answers[1]["rule_sets"]
+    assert answers[0]["rule_sets"][0]["offers"]["deferred"] > 0
