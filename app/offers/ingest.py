@@ -11,10 +11,9 @@ import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,12 +21,10 @@ from app.audit import AuditKind, record_event
 from app.ingest.results import RowError
 from app.ingestion import READ_CHUNK, IdempotencyConflict
 from app.offers.reader import read_offers_csv
-from app.offers.validate import ValidatedOffers, validate_offers
+from app.offers.store import store_offers
+from app.offers.validate import validate_offers
 from models import Offer, OfferBatch
 from models.base import utcnow
-
-#: Offers written per INSERT statement.
-STORE_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ def ingest_offers_csv(
             raise
         return OffersOutcome(batch=previous, replayed=True)
     before = session.scalar(select(func.count()).select_from(Offer)) or 0
-    _store(session, offers, batch.id)
+    store_offers(session.connection(), offers, batch.id)
     after = session.scalar(select(func.count()).select_from(Offer)) or 0
     batch.inserted = after - before
     batch.updated = len(offers) - batch.inserted
@@ -125,41 +122,6 @@ def ingest_offers_csv(
         },
     )
     return OffersOutcome(batch=batch)
-
-
-def _store(session: Session, offers: ValidatedOffers, batch_id: int) -> None:
-    """Insert each offer, or replace the attendance of one already held (a PAS correction)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    columns = {
-        "pathway_id": offers.pathway_id.astype(str).tolist(),
-        "provider_code": offers.provider_code.astype(str).tolist(),
-        "nhs_number": offers.nhs_number.astype(str).tolist(),
-        "offer_date": offers.offer_date.tolist(),
-        "appointment_date": offers.appointment_date.tolist(),
-        "attendance": offers.attendance.tolist(),
-        "outcome_reason": [reason or None for reason in offers.outcome_reason.astype(str).tolist()],
-        "failed": offers.failed.tolist(),
-    }
-    names = list(columns)
-    for start in range(0, len(offers), STORE_CHUNK):
-        stop = min(start + STORE_CHUNK, len(offers))
-        rows: list[dict[str, Any]] = [
-            {"batch_id": batch_id, **dict(zip(names, values, strict=True))}
-            for values in zip(*(column[start:stop] for column in columns.values()), strict=True)
-        ]
-        statement = insert(Offer).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["provider_code", "pathway_id", "offer_date", "appointment_date"],
-            set_={
-                "batch_id": statement.excluded.batch_id,
-                "nhs_number": statement.excluded.nhs_number,
-                "attendance": statement.excluded.attendance,
-                "outcome_reason": statement.excluded.outcome_reason,
-                "failed": statement.excluded.failed,
-            },
-        )
-        session.execute(statement)
 
 
 def _replay(session: Session, request: OffersRequest, checksum: str) -> OfferBatch | None:
