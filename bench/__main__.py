@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench.support_closure",
     "bench.calibration_benchmark",
     "bench.risk_model_benchmark",
+    "bench.risk_training_job_benchmark",
     "bench.load_benchmark",
 )
 
