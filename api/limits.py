@@ -1,12 +1,17 @@
-"""Refuse oversized request bodies (413), whether or not the client declared their length."""
+"""Limits on what a request may take: its body's size (413), and a place in progress (503)."""
 
 from __future__ import annotations
 
 import json
+import logging
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PROBLEM_JSON, TITLES, TYPE_PREFIX
+from api.errors import PROBLEM_JSON, TITLES, TYPE_PREFIX, handle_error
+from app.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 class BodySizeLimit:
@@ -90,3 +95,44 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+#: Paths never refused for load: probes and scrapes must answer while the service sheds.
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
+
+
+class InFlightLimit:
+    """ASGI middleware: at most ``limit`` requests in progress per process; more get 503.
+
+    Without it, a request beyond what the process can serve queues in the worker's thread
+    pool for as long as the backlog takes (tens of seconds under the load benchmark) and is
+    then answered late or times out. Refused at once, with ``Retry-After``, a client (or the
+    load balancer) can go elsewhere or come back. Health, readiness and metrics are never
+    refused. Counted on the event loop only, so a plain counter needs no lock.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, retry_after_seconds: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after_seconds = retry_after_seconds
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith(UNLIMITED_PATHS):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            logger.warning("request refused: %d in flight on %s", self.in_flight, path)
+            refusal = ServiceUnavailable(
+                f"the service is busy ({self.limit} requests in progress in this process); "
+                "retry later",
+                headers={"Retry-After": str(self.retry_after_seconds)},
+            )
+            await handle_error(Request(scope), refusal)(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

@@ -12,7 +12,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from api.capacity import HeavySlots
 from api.errors import install_error_handlers
 from api.headers import SecurityHeaders
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, InFlightLimit
 from api.openapi import install_openapi, operation_id
 from api.pagination import CursorCodec
 from api.router import api_router
@@ -110,6 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(
+        InFlightLimit,
+        limit=settings.max_in_flight,
+        retry_after_seconds=settings.retry_after_seconds,
+    )
     app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
     install_web(app, settings)
     # Outermost: the request id is set before anything else logs, and echoed in every answer.

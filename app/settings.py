@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         description="Heavy requests (simulations, reports, ranking runs, rule previews, the "
         "support list) each worker serves at once; more are refused with 429 and `Retry-After`.",
     )
+    max_in_flight: int = Field(
+        default=32,
+        ge=1,
+        le=100_000,
+        description="Requests each worker has in progress at once; more are refused at once "
+        "with 503 and `Retry-After` instead of queueing (health, readiness and metrics never "
+        "are).",
+    )
     retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="`Retry-After` of a 429 or 503 refusal."
     )

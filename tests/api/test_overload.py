@@ -166,3 +166,50 @@ def test_pool_settings_size_the_service_engine(settings):
         assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 2, 1.5)  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def one_in_flight(settings: Settings) -> Iterator[TestClient]:
+    yield from _serve(settings, max_in_flight=1, retry_after_seconds=3, job_runner="external")
+
+
+def test_a_request_beyond_the_in_flight_limit_is_refused_at_once(one_in_flight, auth, monkeypatch):
+    """Beyond ``EQUIWAIT_MAX_IN_FLIGHT`` a request is a quick 503, not a place in a queue; the
+    probes and metrics still answer, and the place is given back."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow_simulation(*_: object, **__: object) -> None:
+        started.set()
+        assert release.wait(30)
+        raise NotFound("nothing open to simulate")
+
+    monkeypatch.setattr("api.routes.simulations._run", slow_simulation)
+    first: dict[str, int] = {}
+
+    def simulate() -> None:
+        response = one_in_flight.post(
+            "/api/v1/simulations", json={"provider": "RZZ"}, headers=auth("clinician")
+        )
+        first["status"] = response.status_code
+
+    worker = threading.Thread(target=simulate)
+    worker.start()
+    try:
+        assert started.wait(30)
+        began = time.monotonic()
+        refused = one_in_flight.get("/api/v1/ptl/ranked", headers=auth("scheduler"))
+        assert time.monotonic() - began < 5
+        assert refused.status_code == 503
+        assert refused.headers["content-type"] == PROBLEM_JSON
+        assert refused.headers["retry-after"] == "3"
+        assert refused.headers["x-request-id"]  # inside the request id and security headers
+        assert refused.headers["x-content-type-options"] == "nosniff"
+        body = refused.json()
+        assert body["status"] == 503 and "requests in progress" in body["detail"]
+        assert one_in_flight.get("/healthz").status_code == 200
+        assert one_in_flight.get("/readyz").status_code == 200
+    finally:
+        release.set()
+        worker.join(30)
+    assert first["status"] == 404
+    assert one_in_flight.get("/api/v1/ptl/ranked", headers=auth("scheduler")).status_code != 503
