@@ -13,26 +13,11 @@ from this script.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
-from bench.gap_list import CENSUS, gap_list
+from bench.gap_list import CENSUS, gap_list, p2_p3_breaches, spread
 from prioritisation import load_default_rules
-from prioritisation.simulation import CONVENTIONAL, RuleSetOutcome, simulate
-
-
-def _breaches(outcome: RuleSetOutcome) -> int:
-    return sum(
-        (b.treated_over_target or 0) + (b.waiting_over_target or 0)
-        for b in outcome.priority_breaches
-        if b.priority_code in ("P2", "P3")
-    )
-
-
-def _spread(values: list[float], scale: float = 1.0, places: int = 1) -> str:
-    mean = statistics.mean(values) * scale
-    sd = statistics.stdev(values) * scale if len(values) > 1 else 0.0
-    return f"{mean:.{places}f} ± {sd:.{places}f}"
+from prioritisation.simulation import CONVENTIONAL, simulate
 
 
 def main() -> None:
@@ -59,7 +44,7 @@ def main() -> None:
             rows.append((result.outcome(CONVENTIONAL), result.outcome("default")))
         gap = [c.deprivation_gap.mean_weeks or 0.0 for c, _ in rows]
         closed = [d.gap_closed.mean or 0.0 for _, d in rows if d.gap_closed]
-        extra = [float(_breaches(d) - _breaches(c)) for c, d in rows]
+        extra = [float(p2_p3_breaches(d) - p2_p3_breaches(c)) for c, d in rows]
         long = [float(d.long_waiters - c.long_waiters) for c, d in rows]
         rises = [
             max(
@@ -71,8 +56,8 @@ def main() -> None:
         ]
         delayed = [(d.delay.max_delay_past_target_weeks or 0.0) for _, d in rows if d.delay]
         print(
-            f"{history:.2f} | {_spread(gap, places=2)} | {_spread(closed, 100, 0)}% | "
-            f"{_spread(extra, places=0)} | {_spread(long, places=0)} | {max(rises):.1f} | "
+            f"{history:.2f} | {spread(gap, places=2)} | {spread(closed, 100, 0)}% | "
+            f"{spread(extra, places=0)} | {spread(long, places=0)} | {max(rises):.1f} | "
             f"{max(delayed):.0f}   ({time.perf_counter() - started:.1f} s)"
         )
 

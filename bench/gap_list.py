@@ -8,12 +8,14 @@ band's referrals, so every band is strained but stable.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from prioritisation import FlagMatrix, PtlArrays
+from prioritisation.simulation import RuleSetOutcome
 
 CENSUS = date(2026, 1, 5)
 PROVIDER = "RZZ"
@@ -85,3 +87,20 @@ def gap_list(n: int = 20_000, seed: int = 2, history: float = 0.36) -> GapList:
                 bands[code] = round(stock / w, 3)
             capacity[f"{PROVIDER}/{tfc}/{stage}"] = bands
     return GapList(arrays, capacity)
+
+
+def p2_p3_breaches(outcome: RuleSetOutcome) -> int:
+    """P2 and P3 patients past target, treated or still waiting: the count the benchmarks
+    compare between orderings."""
+    return sum(
+        (b.treated_over_target or 0) + (b.waiting_over_target or 0)
+        for b in outcome.priority_breaches
+        if b.priority_code in ("P2", "P3")
+    )
+
+
+def spread(values: list[float], scale: float = 1.0, places: int = 1) -> str:
+    """Mean ± sample standard deviation over seeds, as the benchmarks print it."""
+    mean = statistics.mean(values) * scale
+    sd = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    return f"{mean:.{places}f} ± {sd:.{places}f}"

@@ -16,34 +16,18 @@ quintile 1. The figures in docs/simulation.md §8 come from this script.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
-from bench.gap_list import CENSUS, gap_list
+from bench.gap_list import CENSUS, gap_list, p2_p3_breaches, spread
 from prioritisation import load_default_rules
 from prioritisation.simulation import (
     CONVENTIONAL,
-    RuleSetOutcome,
     SupportIntervention,
     simulate,
     supported_name,
 )
 
 DEFAULT_SETTINGS = "50:0.25,200:0.25,200:0.5,500:0.5"
-
-
-def p2_p3_breaches(outcome: RuleSetOutcome) -> int:
-    return sum(
-        (b.treated_over_target or 0) + (b.waiting_over_target or 0)
-        for b in outcome.priority_breaches
-        if b.priority_code in ("P2", "P3")
-    )
-
-
-def _spread(values: list[float], scale: float = 1.0, places: int = 1) -> str:
-    mean = statistics.mean(values) * scale
-    sd = statistics.stdev(values) * scale if len(values) > 1 else 0.0
-    return f"{mean:.{places}f} ± {sd:.{places}f}"
 
 
 def main() -> None:
@@ -91,13 +75,13 @@ def main() -> None:
             by_quintile = given.supported_by_imd_quintile or {}
             q1.append(by_quintile.get("1", 0) / max(given.supported, 1))
         print(
-            f"{support.per_week} | {support.effect:.2f} | {_spread(alone, 100, 0)}% | "
-            f"{_spread(reorder, 100, 0)}% | {_spread(both, 100, 0)}% | "
+            f"{support.per_week} | {support.effect:.2f} | {spread(alone, 100, 0)}% | "
+            f"{spread(reorder, 100, 0)}% | {spread(both, 100, 0)}% | "
             + " | ".join(
-                " / ".join(_spread(changes[name][key], places=0) for name in changes)
+                " / ".join(spread(changes[name][key], places=0) for name in changes)
                 for key in ("breaches", "long", "past", "past52")
             )
-            + f" | {_spread(q1, 100, 0)}%   ({time.perf_counter() - started:.1f} s)",
+            + f" | {spread(q1, 100, 0)}%   ({time.perf_counter() - started:.1f} s)",
             flush=True,
         )
 
