@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,7 +41,10 @@ def one_connection(settings: Settings) -> Iterator[TestClient]:
     )
 
 
-def test_a_heavy_request_beyond_the_limit_is_refused_at_once(one_heavy_slot, auth, monkeypatch):
+@contextmanager
+def simulation_in_progress(client: TestClient, auth: Any, monkeypatch: Any) -> Iterator[dict]:
+    """A simulation request held in progress until the block ends; yields where its status
+    lands once it has finished (404: the held simulation then finds nothing to simulate)."""
     started, release = threading.Event(), threading.Event()
 
     def slow_simulation(*_: object, **__: object) -> None:
@@ -51,7 +56,7 @@ def test_a_heavy_request_beyond_the_limit_is_refused_at_once(one_heavy_slot, aut
     first: dict[str, int] = {}
 
     def simulate() -> None:
-        response = one_heavy_slot.post(
+        response = client.post(
             "/api/v1/simulations", json={"provider": "RZZ"}, headers=auth("clinician")
         )
         first["status"] = response.status_code
@@ -60,6 +65,14 @@ def test_a_heavy_request_beyond_the_limit_is_refused_at_once(one_heavy_slot, aut
     worker.start()
     try:
         assert started.wait(30)
+        yield first
+    finally:
+        release.set()
+        worker.join(30)
+
+
+def test_a_heavy_request_beyond_the_limit_is_refused_at_once(one_heavy_slot, auth, monkeypatch):
+    with simulation_in_progress(one_heavy_slot, auth, monkeypatch) as first:
         began = time.monotonic()
         refused = one_heavy_slot.get(
             "/api/v1/reports/equity", params={"provider": "RZZ"}, headers=auth("equity_lead")
@@ -76,9 +89,6 @@ def test_a_heavy_request_beyond_the_limit_is_refused_at_once(one_heavy_slot, aut
         assert one_heavy_slot.get("/readyz").status_code == 200
         listed = one_heavy_slot.get("/api/v1/ptl/entries", headers=auth("scheduler"))
         assert listed.status_code == 200
-    finally:
-        release.set()
-        worker.join(30)
     assert first["status"] == 404
     # The slot was given back when the first request finished.
     again = one_heavy_slot.get(
@@ -175,27 +185,8 @@ def one_in_flight(settings: Settings) -> Iterator[TestClient]:
 
 def test_a_request_beyond_the_in_flight_limit_is_refused_at_once(one_in_flight, auth, monkeypatch):
     """Beyond ``EQUIWAIT_MAX_IN_FLIGHT`` a request is a quick 503, not a place in a queue; the
-    probes and metrics still answer, and the place is given back."""
-    started, release = threading.Event(), threading.Event()
-
-    def slow_simulation(*_: object, **__: object) -> None:
-        started.set()
-        assert release.wait(30)
-        raise NotFound("nothing open to simulate")
-
-    monkeypatch.setattr("api.routes.simulations._run", slow_simulation)
-    first: dict[str, int] = {}
-
-    def simulate() -> None:
-        response = one_in_flight.post(
-            "/api/v1/simulations", json={"provider": "RZZ"}, headers=auth("clinician")
-        )
-        first["status"] = response.status_code
-
-    worker = threading.Thread(target=simulate)
-    worker.start()
-    try:
-        assert started.wait(30)
+    probes still answer, and the place is given back."""
+    with simulation_in_progress(one_in_flight, auth, monkeypatch) as first:
         began = time.monotonic()
         refused = one_in_flight.get("/api/v1/ptl/ranked", headers=auth("scheduler"))
         assert time.monotonic() - began < 5
@@ -208,8 +199,5 @@ def test_a_request_beyond_the_in_flight_limit_is_refused_at_once(one_in_flight, 
         assert body["status"] == 503 and "requests in progress" in body["detail"]
         assert one_in_flight.get("/healthz").status_code == 200
         assert one_in_flight.get("/readyz").status_code == 200
-    finally:
-        release.set()
-        worker.join(30)
     assert first["status"] == 404
     assert one_in_flight.get("/api/v1/ptl/ranked", headers=auth("scheduler")).status_code != 503
