@@ -73,7 +73,8 @@ def _row_chunks(
     """Rows in ``COLUMNS`` order, dates as ISO text, a missing reason as NULL."""
     for start in range(0, len(offers), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, len(offers))
-        reasons = offers.outcome_reason[start:stop].astype(str).tolist()
+        reasons = offers.outcome_reason[start:stop].astype(str).astype(object)
+        reasons[reasons == ""] = None
         parts = [
             [batch_id] * (stop - start),
             offers.provider_code[start:stop].astype(str).tolist(),
@@ -82,7 +83,7 @@ def _row_chunks(
             np.datetime_as_string(offers.offer_date[start:stop], unit="D").tolist(),
             np.datetime_as_string(offers.appointment_date[start:stop], unit="D").tolist(),
             offers.attendance[start:stop].astype(np.int64).tolist(),
-            [reason or None for reason in reasons],
-            [boolean(value) for value in offers.failed[start:stop].tolist()],
+            reasons.tolist(),
+            offers.failed[start:stop].astype(boolean).tolist(),
         ]
         yield list(zip(*parts, strict=True))
