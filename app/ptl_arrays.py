@@ -149,8 +149,14 @@ def load_open_ptl(
         query = query.where(
             tuple_(PtlEntry.treatment_function_code, PtlEntry.pathway_stage).in_(pairs)
         )
-    # Core execution on the connection: no ORM row processing for a million rows.
-    rows = session.connection().execute(query).all()
+    # Core execution on the connection, and the driver's own tuples: every selected column is
+    # text or an integer (dates are cast), so there is nothing for SQLAlchemy to convert, and
+    # building a Row per entry would cost more than the fetch itself.
+    result = session.connection().execute(query)
+    try:
+        rows: list[Sequence[Any]] = list(result.cursor.fetchall())
+    finally:
+        result.close()
     if pathway_order:
         rows = sorted(rows, key=lambda row: (row[2], row[1]))
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in _COLUMNS]

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.database import bulk_write_cache
 from app.ingest.results import PTL_COLUMNS
 from models.base import UTCDateTime
 
@@ -186,25 +187,26 @@ def store_entries(
     if missing:
         raise ValueError(f"columns missing for storage: {', '.join(missing)}")
     connection = session.connection()
-    _load_staging(connection, columns, n_rows)
-    before = connection.exec_driver_sql(_EXISTING_SQL).all()
-    existing = sum(int(row[3]) for row in before)
-    lists = _row_lists(columns) | {(row[0], row[1], row[2]) for row in before}
-    params = {"batch_id": batch_id, "now": now}
-    stamp = bindparam("now", type_=UTCDateTime())
-    connection.execute(text(_upsert_sql()).bindparams(stamp), params)
-    closed = 0
-    if replace_providers:
-        # Every row is now an open entry of these providers; any other open one is closed.
-        # Counted first (an index scan), so the closing update runs only when needed.
-        providers = {"providers": list(replace_providers)}
-        count = text(_OPEN_SQL).bindparams(bindparam("providers", expanding=True))
-        if int(connection.execute(count, providers).scalar_one()) > n_rows:
-            close = text(_CLOSE_SQL).bindparams(stamp, bindparam("providers", expanding=True))
-            gone = connection.execute(close, {**params, **providers}).all()
-            closed = len(gone)
-            lists |= {(row[0], row[1], row[2]) for row in gone}
-    connection.exec_driver_sql("DROP TABLE ptl_staging")
+    with bulk_write_cache(connection):
+        _load_staging(connection, columns, n_rows)
+        before = connection.exec_driver_sql(_EXISTING_SQL).all()
+        existing = sum(int(row[3]) for row in before)
+        lists = _row_lists(columns) | {(row[0], row[1], row[2]) for row in before}
+        params = {"batch_id": batch_id, "now": now}
+        stamp = bindparam("now", type_=UTCDateTime())
+        connection.execute(text(_upsert_sql()).bindparams(stamp), params)
+        closed = 0
+        if replace_providers:
+            # Every row is now an open entry of these providers; any other open one is closed.
+            # Counted first (an index scan), so the closing update runs only when needed.
+            providers = {"providers": list(replace_providers)}
+            count = text(_OPEN_SQL).bindparams(bindparam("providers", expanding=True))
+            if int(connection.execute(count, providers).scalar_one()) > n_rows:
+                close = text(_CLOSE_SQL).bindparams(stamp, bindparam("providers", expanding=True))
+                gone = connection.execute(close, {**params, **providers}).all()
+                closed = len(gone)
+                lists |= {(row[0], row[1], row[2]) for row in gone}
+        connection.exec_driver_sql("DROP TABLE ptl_staging")
     return StoreCounts(
         inserted=n_rows - existing, updated=existing, closed=closed, lists=frozenset(lists)
     )

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from app.database import bulk_write_cache
 from app.ptl_arrays import LoadedPtl
 from prioritisation import COMPONENTS, RankingResult
 
@@ -207,5 +208,6 @@ def insert_results(session: Session, columns: Mapping[str, NDArray[Any]], n: int
         return
     placeholders = ", ".join("?" for _ in RESULT_COLUMNS)
     sql = f"INSERT INTO ranking_results ({names}) VALUES ({placeholders})"
-    for chunk in _rows(columns, n):
-        connection.exec_driver_sql(sql, chunk)
+    with bulk_write_cache(connection):
+        for chunk in _rows(columns, n):
+            connection.exec_driver_sql(sql, chunk)
