@@ -6,7 +6,7 @@ No ORM object per row: rows go into a temporary staging table (PostgreSQL ``COPY
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.bulk_write import bulk_insert
 from app.database import bulk_write_cache
 from app.ingest.results import PTL_COLUMNS
 from models.base import UTCDateTime
@@ -39,7 +40,6 @@ NULLABLE_TEXT = frozenset(
     {"sex", "lsoa_code", "imd_edition", "site_code", "procedure_code", "rtt_status"}
 )
 KEY = ("provider_code", "pathway_id")
-CHUNK_ROWS = 50_000
 
 _staging_metadata = MetaData()
 STAGING = Table(
@@ -74,10 +74,7 @@ def _column_values(name: str, values: Any) -> np.ndarray:
     """One column as an object array of DB-ready values (None for missing)."""
     array = np.asarray(values)
     if name in DATE_COLUMNS:
-        missing = np.isnat(array.astype("datetime64[D]"))
-        out = np.datetime_as_string(array.astype("datetime64[D]"), unit="D").astype(object)
-        out[missing] = None
-        return out
+        return array.astype("datetime64[D]")  # NaT for NULL: app.bulk_write binds it
     if name == "imd_decile":
         ints = array.astype(np.int64)
         out = ints.astype(object)
@@ -89,29 +86,16 @@ def _column_values(name: str, values: Any) -> np.ndarray:
     return out
 
 
-def _row_chunks(columns: Mapping[str, Any], n_rows: int) -> Iterator[list[tuple[Any, ...]]]:
-    for start in range(0, n_rows, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n_rows)
-        parts = [_column_values(name, columns[name][start:stop]) for name in STORED_COLUMNS]
-        yield list(zip(*parts, strict=True))
-
-
 def _load_staging(connection: Connection, columns: Mapping[str, Any], n_rows: int) -> None:
     connection.exec_driver_sql("DROP TABLE IF EXISTS ptl_staging")
     STAGING.create(connection)
-    names = ", ".join(STORED_COLUMNS)
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY ptl_staging ({names}) FROM STDIN") as copy:
-            for chunk in _row_chunks(columns, n_rows):
-                for row in chunk:
-                    copy.write_row(row)
-    else:
-        placeholders = ", ".join("?" for _ in STORED_COLUMNS)
-        sql = f"INSERT INTO ptl_staging ({names}) VALUES ({placeholders})"
-        for chunk in _row_chunks(columns, n_rows):
-            connection.exec_driver_sql(sql, chunk)
+    bulk_insert(
+        connection,
+        "ptl_staging",
+        STORED_COLUMNS,
+        n_rows,
+        lambda name, start, stop: _column_values(name, columns[name][start:stop]),
+    )
     # Without it the closing anti-join scans staging once per open entry (quadratic).
     connection.exec_driver_sql(
         "CREATE UNIQUE INDEX ix_ptl_staging_key ON ptl_staging (provider_code, pathway_id)"

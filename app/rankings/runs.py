@@ -84,7 +84,9 @@ def run_ranking(
     if targets is None:
         targets = lists_of_specialties(session, provider_code, chosen)
     report("loading", 0, len(targets))
-    loaded = load_open_ptl(session, provider_code, lists=targets, imd_edition=imd_edition)
+    loaded = load_open_ptl(
+        session, provider_code, lists=targets, imd_edition=imd_edition, key_order=True
+    )
     if not len(loaded) and (lists is None or not targets):
         scope = f" in specialties {', '.join(chosen)}" if chosen else ""
         raise NotFound(f"provider {provider_code} has no open PTL entries{scope} to rank")

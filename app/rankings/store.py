@@ -1,24 +1,21 @@
 """Bulk storage of a run's results: one row per entry, no ORM object per row.
 
-PostgreSQL gets ``COPY``; SQLite ``executemany`` in chunks (the pattern of
-``app/ingest/store.py``). Columns are built with numpy from the engine's arrays.
+Columns are built with numpy from the engine's arrays and written by :mod:`app.bulk_write`
+(binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from app.database import bulk_write_cache
+from app.bulk_write import bulk_insert, columns_of
 from app.ptl_arrays import LoadedPtl
 from prioritisation import COMPONENTS, RankingResult
-
-CHUNK_ROWS = 50_000
 
 #: Stored columns, in insert order (the names of ``models.rankings.RankingResult``).
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -95,12 +92,6 @@ def _nullable_text(values: NDArray[Any]) -> NDArray[Any]:
     return out
 
 
-def _dates(values: NDArray[np.datetime64]) -> NDArray[Any]:
-    out = np.datetime_as_string(values, unit="D").astype(object)
-    out[np.isnat(values)] = None
-    return out
-
-
 def _deciles(values: NDArray[np.int8]) -> NDArray[Any]:
     out = values.astype(np.int64).astype(object)
     out[values <= 0] = None
@@ -163,7 +154,7 @@ def result_columns(
         "override_id": override_ids,
         "override_kind": result.override_kind,
         "override_status": result.override_status,
-        "rtt_clock_start": _dates(inputs.rtt_clock_start),
+        "rtt_clock_start": inputs.rtt_clock_start,
         "imd_decile": _deciles(inputs.imd_decile),
         "imd_measure_decile": _deciles(measure_deciles(result)),
         "imd_source": loaded.imd_source,
@@ -173,7 +164,7 @@ def result_columns(
         "inclusion_groups": loaded.inclusion_groups,
         "clinical_areas": loaded.clinical_areas,
         "rtt_status": _nullable_text(inputs.rtt_status),
-        "priority_set_date": _dates(loaded.priority_set_date),
+        "priority_set_date": loaded.priority_set_date,
     }
     missing = set(RESULT_COLUMNS) ^ set(columns)
     if missing:
@@ -181,33 +172,6 @@ def result_columns(
     return columns
 
 
-def _rows(columns: Mapping[str, NDArray[Any]], n: int) -> Iterator[list[tuple[Any, ...]]]:
-    for start in range(0, n, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n)
-        parts = [columns[name][start:stop].tolist() for name in RESULT_COLUMNS]
-        yield list(zip(*parts, strict=True))
-
-
-def _quoted(connection: Connection, names: Sequence[str]) -> str:
-    quote = connection.dialect.identifier_preparer.quote
-    return ", ".join(quote(name) for name in names)
-
-
 def insert_results(session: Session, columns: Mapping[str, NDArray[Any]], n: int) -> None:
     """Append ``n`` result rows inside the caller's transaction."""
-    connection = session.connection()
-    names = _quoted(connection, RESULT_COLUMNS)
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        sql = f"COPY ranking_results ({names}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for chunk in _rows(columns, n):
-                for row in chunk:
-                    copy.write_row(row)
-        return
-    placeholders = ", ".join("?" for _ in RESULT_COLUMNS)
-    sql = f"INSERT INTO ranking_results ({names}) VALUES ({placeholders})"
-    with bulk_write_cache(connection):
-        for chunk in _rows(columns, n):
-            connection.exec_driver_sql(sql, chunk)
+    bulk_insert(session.connection(), "ranking_results", RESULT_COLUMNS, n, columns_of(columns))
