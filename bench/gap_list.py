@@ -9,6 +9,7 @@ band's referrals, so every band is strained but stable.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -99,8 +100,16 @@ def p2_p3_breaches(outcome: RuleSetOutcome) -> int:
     )
 
 
-def spread(values: list[float], scale: float = 1.0, places: int = 1) -> str:
-    """Mean ± sample standard deviation over seeds, as the benchmarks print it."""
-    mean = statistics.mean(values) * scale
-    sd = statistics.stdev(values) * scale if len(values) > 1 else 0.0
-    return f"{mean:.{places}f} ± {sd:.{places}f}"
+def spread(values: Sequence[float | None], scale: float = 1.0, places: int = 1) -> str:
+    """Mean ± sample standard deviation over seeds, as the benchmarks print it.
+
+    A seed without a figure (None: a share of a gap when a short horizon treats no one in a
+    group) is left out and the count of seeds used is shown; none at all prints "n/a".
+    """
+    known = [v for v in values if v is not None]
+    if not known:
+        return "n/a"
+    mean = statistics.mean(known) * scale
+    sd = statistics.stdev(known) * scale if len(known) > 1 else 0.0
+    text = f"{mean:.{places}f} ± {sd:.{places}f}"
+    return text if len(known) == len(values) else f"{text} (of {len(known)} seeds)"
