@@ -16,7 +16,7 @@ deprecated).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -97,10 +97,12 @@ def insert_many(
     """One ``INSERT … VALUES (?, …) suffix`` per row through the driver's ``executemany``
     (SQLite), with a large page cache for the duration."""
     placeholders = ", ".join("?" for _ in names)
-    sql = f"INSERT INTO {table} ({_quoted(connection, names)}) VALUES ({placeholders}) {suffix}"
+    sql = f"INSERT INTO {table} ({_quoted(connection, names)}) VALUES ({placeholders})"
+    if suffix:
+        sql = f"{sql} {suffix}"
     with bulk_write_cache(connection):
         for chunk in row_chunks(names, n, column, postgres=False):
-            connection.exec_driver_sql(sql.rstrip(), chunk)
+            connection.exec_driver_sql(sql, chunk)
 
 
 def bulk_insert(
@@ -114,6 +116,6 @@ def bulk_insert(
         insert_many(connection, table, names, n, column)
 
 
-def columns_of(columns: Any) -> ColumnSlice:
+def columns_of(columns: Mapping[str, NDArray[Any]]) -> ColumnSlice:
     """The :data:`ColumnSlice` of a mapping of whole column arrays."""
     return lambda name, start, stop: columns[name][start:stop]

@@ -1,7 +1,8 @@
 """Bulk persistence of a validated PTL: staging table, one upsert, one closing update.
 
-No ORM object per row: rows go into a temporary staging table (PostgreSQL ``COPY``, SQLite
-``executemany`` in chunks), then set-based SQL inserts, updates and closes entries.
+No ORM object per row: rows go into a temporary staging table through :mod:`app.bulk_write`
+(binary ``COPY`` on PostgreSQL, ``executemany`` in chunks on SQLite), then set-based SQL
+inserts, updates and closes entries.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class StoreCounts:
 
 
 def _column_values(name: str, values: Any) -> np.ndarray:
-    """One column as an object array of DB-ready values (None for missing)."""
+    """One column as DB-ready values: dates as ``datetime64[D]`` (NaT for missing), everything
+    else as an object array (None for missing)."""
     array = np.asarray(values)
     if name in DATE_COLUMNS:
         return array.astype("datetime64[D]")  # NaT for NULL: app.bulk_write binds it
