@@ -193,10 +193,11 @@ class ListFreshness:
         return bool(self.stale_reasons)
 
 
-def _run_rule_versions(run: RankingRun | None, specialty: str) -> dict[str, int | None]:
-    if run is None:
-        return {}
-    versions = run.rule_versions or {}
+def _run_rule_versions(
+    versions: dict[str, int | None] | None, specialty: str
+) -> dict[str, int | None]:
+    """The serving run's versions for ``specialty``'s list (``versions``: all it used)."""
+    versions = versions or {}
     keys = [specialty] if specialty in versions else []
     keys.append(DEFAULT_SPECIALTY)
     return {key: versions.get(key) for key in keys}
@@ -268,8 +269,10 @@ def list_freshness(
             RankingList.change_seq,
             RankingList.ranked_seq,
             RankingList.changed_at,
+            RankingRun.id.label("serving_run"),
             RankingRun.completed_at,
             RankingRun.rules_at,
+            RankingRun.rule_versions,
         )
         .outerjoin(RankingRun, RankingRun.id == RankingList.run_id)
         .where(RankingList.provider_code == provider_code)
@@ -285,30 +288,21 @@ def list_freshness(
             tuple_(RankingList.treatment_function_code, RankingList.pathway_stage).in_(wanted)
         )
     rows = session.execute(query).all()
-    run_ids = sorted({row.run_id for row in rows if row.run_id is not None})
-    runs = (
-        {
-            run.id: run
-            for run in session.scalars(select(RankingRun).where(RankingRun.id.in_(run_ids)))
-        }
-        if run_ids
-        else {}
-    )
     in_force = rule_ids_in_force(session, moment)
     expired = _expired_since(session, provider_code, rows, moment)
     default = in_force.get(DEFAULT_SPECIALTY)
     out = []
     for row in rows:
         tfc, stage = row.treatment_function_code, row.pathway_stage
-        run = runs.get(row.run_id) if row.run_id is not None else None
         own = in_force.get(tfc)
         default_id = default.id if default is not None else None
         now_versions: dict[str, int | None] = {DEFAULT_SPECIALTY: default_id}
         if own is not None:
             now_versions = {tfc: own.id, DEFAULT_SPECIALTY: default_id}
-        used = _run_rule_versions(run, tfc)
+        ranked = row.serving_run is not None
+        used = _run_rule_versions(row.rule_versions, tfc) if ranked else {}
         reasons: list[str] = []
-        if run is None:
+        if not ranked:
             reasons.append("never_ranked")
         else:
             if row.change_seq > row.ranked_seq:
