@@ -90,21 +90,19 @@ def served_by(session: Session, run_ids: Sequence[int]) -> ServedRuns:
     """
     if not run_ids:
         raise BadRequest("no ranking run named")
-    runs = list(
-        session.scalars(
-            select(RankingRun)
-            .where(RankingRun.id.in_(set(run_ids)), RankingRun.completed_at.is_not(None))
-            .order_by(RankingRun.completed_at, RankingRun.id)
-        )
-    )
-    providers = {run.provider_code for run in runs}
+    runs = session.execute(  # ids and providers only: a page is read on every request
+        select(RankingRun.id, RankingRun.provider_code)
+        .where(RankingRun.id.in_(set(run_ids)), RankingRun.completed_at.is_not(None))
+        .order_by(RankingRun.completed_at, RankingRun.id)
+    ).all()
+    providers = {provider for _, provider in runs}
     if len(runs) != len(set(run_ids)) or len(providers) != 1:
         raise BadRequest("the ranking runs named do not form one provider's ranked list")
-    ranked = runs_lists(session, [run.id for run in runs])
+    ranked = runs_lists(session, [int(run_id) for run_id, _ in runs])
     lists: dict[ListOf, int] = {}
-    for run in runs:  # oldest first: newer runs overwrite the lists they ranked
-        for key in ranked.get(run.id, []):
-            lists[key] = run.id
+    for run_id, _ in runs:  # oldest first: newer runs overwrite the lists they ranked
+        for key in ranked.get(int(run_id), []):
+            lists[key] = int(run_id)
     return ServedRuns(providers.pop(), lists)
 
 
