@@ -258,6 +258,7 @@ def list_ranked_entries(
             session, principal, "ranked_list", rows=None, provider_code=served.provider_code,
             details=exported,
         )  # fmt: skip
+        session.commit()  # as for a page: the chain's head is not held while the stream starts
         return StreamingResponse(
             _csv_stream(engine, served, filters, principal, freshness),
             media_type="text/csv; charset=utf-8",
@@ -268,12 +269,8 @@ def list_ranked_entries(
         )
     rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
     names = rankings.specialty_names(session)
-    record_identifying_export(
-        session, principal, "ranked_list", rows=len(rows), provider_code=served.provider_code,
-        details=exported,
-    )  # fmt: skip
     response.headers[STALE_HEADER] = "true" if stale else "false"
-    return RankedPage(
+    page = RankedPage(
         items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],
         next_cursor=cursors.encode([served.run_ids, *next_key]) if next_key else None,
         stale=stale,
@@ -281,6 +278,15 @@ def list_ranked_entries(
             ListFreshnessOut.model_validate(freshness_record(f)) for f in freshness.values()
         ],
     )
+    # Last, and committed here: the audit chain's head is locked from this append to its
+    # commit only, not while the page is built nor while the request waits for the event loop
+    # to run the session's own commit. A failed commit still fails the request.
+    record_identifying_export(
+        session, principal, "ranked_list", rows=len(rows), provider_code=served.provider_code,
+        details=exported,
+    )  # fmt: skip
+    session.commit()
+    return page
 
 
 @router.post(
