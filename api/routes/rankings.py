@@ -268,7 +268,7 @@ def list_ranked_entries(
             },
         )
     rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
-    names = rankings.specialty_names(session)
+    names = rankings.specialty_names(session, (row.treatment_function_code for row in rows))
     response.headers[STALE_HEADER] = "true" if stale else "false"
     page = RankedPage(
         items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],

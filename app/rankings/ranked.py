@@ -8,7 +8,7 @@ page costs an index range scan of ``limit`` rows whatever the depth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,10 +141,16 @@ def list_key(row: Row[Any]) -> ListKey:
     return (row.treatment_function_code, row.pathway_stage, int(row.list_position))
 
 
-def specialty_names(session: Session) -> dict[str, str]:
-    """Treatment function code → name (from reference data)."""
-    rows = session.execute(select(TreatmentFunction.code, TreatmentFunction.name))
-    return {code: name for code, name in rows}
+def specialty_names(session: Session, codes: Iterable[str] | None = None) -> dict[str, str]:
+    """Treatment function code → name (from reference data): every one, or those of ``codes``
+    (a page names one or two of the reference list's ~160)."""
+    query = select(TreatmentFunction.code, TreatmentFunction.name)
+    if codes is not None:
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        query = query.where(TreatmentFunction.code.in_(wanted))
+    return {code: name for code, name in session.execute(query)}
 
 
 def priority_code(session: Session, value: str) -> str:

@@ -208,7 +208,7 @@ def ranked_page(
     next_url = None
     if served is not None and filters is not None and not query.errors:
         page, next_key = rankings.ranked_page(session, served, filters, after=key, limit=PAGE_SIZE)
-        names = rankings.specialty_names(session)
+        names = rankings.specialty_names(session, (r.treatment_function_code for r in page))
         rows = [{**r, "tags": tags(r)} for r in ranked_records(page, user.principal, names)]
         if next_key:
             token = codec.encode([served.run_ids, *next_key])
