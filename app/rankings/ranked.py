@@ -8,11 +8,12 @@ page costs an index range scan of ``limit`` rows whatever the depth.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Integer, Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.rankings.errors import Invalid
@@ -70,30 +71,70 @@ class RankedFilters:
     pathway_id: str | None = None
 
 
-def _query(served: ServedRuns, segment: Segment, filters: RankedFilters) -> Select[Any]:
-    """One list of one run: a pure range of ``ix_ranking_results_list``."""
+@cache
+def _statement(
+    *, priority: bool, site: bool, pathway: bool, parked: bool, resume: bool
+) -> Select[Any]:
+    """One list of one run, a pure range of ``ix_ranking_results_list``, every value a bound
+    parameter. Built once per combination of filters (32 at most) and reused, so a page spends
+    nothing on building the statement or on SQLAlchemy's cache key for it."""
     query = (
         select(*_ROW_COLUMNS)
         .select_from(R)
         .join(PtlEntry, PtlEntry.id == R.entry_id)
         .outerjoin(O, O.id == R.override_id)
         .where(
-            R.run_id == segment.run_id,
-            R.provider_code == served.provider_code,
-            R.treatment_function_code == segment.specialty,
-            R.pathway_stage == segment.stage,
+            R.run_id == bindparam("run_id"),
+            R.provider_code == bindparam("provider_code"),
+            R.treatment_function_code == bindparam("specialty"),
+            R.pathway_stage == bindparam("stage"),
         )
         .order_by(R.list_position)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if filters.priority is not None:
-        query = query.where(R.priority_code == filters.priority)
-    if filters.site is not None:
-        query = query.where(R.site_code == filters.site)
-    if filters.pathway_id is not None:
-        query = query.where(R.pathway_id == filters.pathway_id)
-    if not filters.include_parked:
+    if priority:
+        query = query.where(R.priority_code == bindparam("priority"))
+    if site:
+        query = query.where(R.site_code == bindparam("site"))
+    if pathway:
+        query = query.where(R.pathway_id == bindparam("pathway_id"))
+    if not parked:
         query = query.where(R.parked.is_(False))
+    if resume:
+        query = query.where(R.list_position > bindparam("after_position", type_=Integer))
     return query
+
+
+def _read_list(
+    session: Session,
+    served: ServedRuns,
+    segment: Segment,
+    filters: RankedFilters,
+    *,
+    after_position: int | None,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Up to ``limit`` rows of one list, after ``after_position`` when given (plain rows:
+    read on the session's connection, without the ORM's per-row loading)."""
+    statement = _statement(
+        priority=filters.priority is not None,
+        site=filters.site is not None,
+        pathway=filters.pathway_id is not None,
+        parked=filters.include_parked,
+        resume=after_position is not None,
+    )
+    params = {
+        "run_id": segment.run_id,
+        "provider_code": served.provider_code,
+        "specialty": segment.specialty,
+        "stage": segment.stage,
+        "limit": limit,
+        "priority": filters.priority,
+        "site": filters.site,
+        "pathway_id": filters.pathway_id,
+        "after_position": after_position,
+    }
+    return session.connection().execute(statement, params).all()  # unused keys are ignored
 
 
 def ranked_page(
@@ -111,13 +152,16 @@ def ranked_page(
     """
     rows: list[Row[Any]] = []
     for segment in served.segments(filters.specialty, filters.stage):
-        query = _query(served, segment, filters)
+        position = None
         if after is not None:
             if segment.key < (after[0], after[1]):
                 continue
             if segment.key == (after[0], after[1]):
-                query = query.where(R.list_position > after[2])
-        rows.extend(session.execute(query.limit(limit + 1 - len(rows))))
+                position = after[2]
+        found = _read_list(
+            session, served, segment, filters, after_position=position, limit=limit + 1 - len(rows)
+        )
+        rows.extend(found)
         if len(rows) > limit:
             break
     more = len(rows) > limit
