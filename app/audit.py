@@ -18,9 +18,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from app.audit_keys import AuditKeys, audit_keys_for
@@ -30,6 +30,7 @@ from models.base import as_utc, utcnow
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 0x45515749  # "EQWI": serialises appends on PostgreSQL
+_HEAD = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
 class AuditKind(StrEnum):
@@ -123,10 +124,9 @@ def record_event(
     ``actor`` is the identifier recorded as ``actor``; an :class:`app.security.Actor` also
     carries the person's name, recorded as ``actor_name``.
     """
+    session.flush()  # the caller's pending changes, written as before, ahead of the lock
     _lock_chain(session)
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    last = session.connection().execute(_HEAD).first()
     now = utcnow() if occurred_at is None else as_utc(occurred_at)  # hashed as stored: UTC
     keys = audit_keys_for(session)
     event = AuditEvent(
@@ -145,8 +145,12 @@ def record_event(
         key_id=keys.signing_id,
     )
     event.hash = event_hash(event, keys)
-    session.add(event)
-    session.flush()
+    # A plain INSERT rather than the ORM's flush: it runs while the chain's head is locked,
+    # and nothing updates an event once written. The event returned is not in the session.
+    table = cast(Table, AuditEvent.__table__)
+    session.connection().execute(
+        table.insert(), {column.key: getattr(event, column.key) for column in table.columns}
+    )
     return event
 
 
