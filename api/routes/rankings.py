@@ -25,7 +25,6 @@ from api.schemas.rankings import (
     OverrideCreate,
     OverrideOut,
     OverrideRevoke,
-    RankedEntryOut,
     RankedPage,
     RationaleOut,
     RunOut,
@@ -270,13 +269,13 @@ def list_ranked_entries(
     rows, next_key = rankings.ranked_page(session, served, filters, after=after, limit=limit)
     names = rankings.specialty_names(session, (row.treatment_function_code for row in rows))
     response.headers[STALE_HEADER] = "true" if stale else "false"
-    page = RankedPage(
-        items=[RankedEntryOut.model_validate(r) for r in ranked_records(rows, principal, names)],
-        next_cursor=cursors.encode([served.run_ids, *next_key]) if next_key else None,
-        stale=stale,
-        freshness=[
-            ListFreshnessOut.model_validate(freshness_record(f)) for f in freshness.values()
-        ],
+    page = RankedPage.model_validate(  # the whole page in one validation, not one per row
+        {
+            "items": ranked_records(rows, principal, names),
+            "next_cursor": cursors.encode([served.run_ids, *next_key]) if next_key else None,
+            "stale": stale,
+            "freshness": [freshness_record(f) for f in freshness.values()],
+        }
     )
     # Last, and committed here: the audit chain's head is locked from this append to its
     # commit only, not while the page is built nor while the request waits for the event loop
