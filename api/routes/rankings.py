@@ -405,9 +405,7 @@ def get_rationale(
     """The run in force at `at` (latest completed by then that ranked the entry's list),
     the entry's inputs then, the rule documents, every component and a sentence. Audited."""
     moment = None if at is None else as_utc(at)
-    found = rankings.entry_rationale(
-        session, provider.upper(), pathway_id, actor=principal.actor, at=moment
-    )
+    found = rankings.find_rationale(session, provider.upper(), pathway_id, at=moment)
     out = RationaleOut.model_validate(rationale_record(found))
     row = found.row
     now = list_freshness(
@@ -416,4 +414,7 @@ def get_rationale(
     if now:
         out.freshness = ListFreshnessOut.model_validate(freshness_record(now[0]))
         response.headers[STALE_HEADER] = "true" if now[0].stale else "false"
+    # Audited last and committed here, as a ranked page is (the chain's head is held briefly).
+    rankings.record_rationale_access(session, principal.actor, found)
+    session.commit()
     return out

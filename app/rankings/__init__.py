@@ -24,7 +24,12 @@ from app.rankings.ranked import (
     ranked_page,
     specialty_names,
 )
-from app.rankings.rationale import Rationale, entry_rationale
+from app.rankings.rationale import (
+    Rationale,
+    entry_rationale,
+    find_rationale,
+    record_rationale_access,
+)
 from app.rankings.runs import (
     census_moment,
     get_run,
@@ -55,6 +60,7 @@ __all__ = [
     "census_moment",
     "create_override",
     "entry_rationale",
+    "find_rationale",
     "get_run",
     "iter_ranked",
     "latest_run",
@@ -64,6 +70,7 @@ __all__ = [
     "priority_code",
     "ranked_page",
     "ranked_providers",
+    "record_rationale_access",
     "resolve_served",
     "revoke_override",
     "run_ranking",

@@ -210,32 +210,17 @@ def engine_result(run: RankingRun, row: RankingResult, rulebook: RuleBook) -> En
     )
 
 
-def entry_rationale(
-    session: Session,
-    provider_code: str,
-    pathway_id: str,
-    *,
-    actor: str,
-    at: datetime | None = None,
+def find_rationale(
+    session: Session, provider_code: str, pathway_id: str, *, at: datetime | None = None
 ) -> Rationale:
-    """The rationale of one entry at ``at`` (default now); the access itself is audited."""
+    """The rationale of one entry at ``at`` (default now), not yet audited: whoever answers
+    with it records the access (:func:`record_rationale_access`) in the same transaction."""
     moment = at or utcnow()
     run, row = find_result(session, provider_code, pathway_id, moment)
     rules = applied_rules(session, run, row)
     names = specialty_names(session)
     explanation = engine_result(run, row, _rulebook(rules)).explain([0], names)[0]
     override = session.get(RankingOverride, row.override_id) if row.override_id else None
-    record_event(
-        session,
-        actor,
-        AuditKind.RATIONALE_ACCESSED,
-        provider_code=provider_code,
-        treatment_function_code=row.treatment_function_code,
-        pathway_id=pathway_id,
-        subject_type="ranking_run",
-        subject_id=run.id,
-        details={"run_id": run.id, "at": moment.isoformat()},
-    )
     return Rationale(
         at=moment,
         run=run,
@@ -245,3 +230,32 @@ def entry_rationale(
         specialty_name=names.get(row.treatment_function_code, row.treatment_function_code),
         explanation=explanation,
     )
+
+
+def record_rationale_access(session: Session, actor: str, found: Rationale) -> None:
+    """Audit that ``actor`` was shown ``found`` (``rationale.accessed``)."""
+    record_event(
+        session,
+        actor,
+        AuditKind.RATIONALE_ACCESSED,
+        provider_code=found.row.provider_code,
+        treatment_function_code=found.row.treatment_function_code,
+        pathway_id=found.row.pathway_id,
+        subject_type="ranking_run",
+        subject_id=found.run.id,
+        details={"run_id": found.run.id, "at": found.at.isoformat()},
+    )
+
+
+def entry_rationale(
+    session: Session,
+    provider_code: str,
+    pathway_id: str,
+    *,
+    actor: str,
+    at: datetime | None = None,
+) -> Rationale:
+    """The rationale of one entry at ``at`` (default now); the access itself is audited."""
+    found = find_rationale(session, provider_code, pathway_id, at=at)
+    record_rationale_access(session, actor, found)
+    return found
