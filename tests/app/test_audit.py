@@ -149,3 +149,19 @@ def test_concurrent_writers_append_one_unbroken_chain(engine):
         ).scalar()
     assert report.valid
     assert written == 20
+
+
+def test_an_append_writes_the_callers_pending_changes_too(engine):
+    """As when the event went through the session's flush: what the caller added before
+    recording it is written by then, and the event itself is in the database, not the session."""
+    from models import AuditEvent, TreatmentFunction
+
+    with session_scope(engine) as session:
+        session.add(TreatmentFunction(code="Z99", name="Test specialty"))
+        event = record_event(session, "tester", AuditKind.RANKING_RUN)
+        assert not session.new and event not in session
+        written = text("SELECT name FROM treatment_functions WHERE code = 'Z99'")
+        assert session.execute(written).scalar() == "Test specialty"
+        assert session.get(AuditEvent, event.id).hash == event.hash
+    with session_scope(engine) as session:
+        assert verify_chain(session).valid
