@@ -33,13 +33,17 @@ _bearer = HTTPBearer(
 _log = logging.getLogger(__name__)
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read the app's state are ``async def``: FastAPI runs a plain
+# ``def`` dependency in its thread pool, a hop to a thread and back for nothing.
+
+
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's database engine."""
     engine: Engine = request.app.state.engine
     return engine

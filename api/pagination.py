@@ -143,8 +143,9 @@ def _fits_bigint(value: object) -> bool:
     return True
 
 
-def get_cursors(request: Request) -> CursorCodec:
-    """The app's cursor codec (keyed by its secret)."""
+async def get_cursors(request: Request) -> CursorCodec:
+    """The app's cursor codec (keyed by its secret); ``async``, as it only reads the app's
+    state (no hop to the thread pool, see :mod:`api.deps`)."""
     codec: CursorCodec = request.app.state.cursors
     return codec
 
